@@ -1,0 +1,135 @@
+"""The `dvcc` command.
+
+Exit codes
+  0  success (`validate`: the file would be accepted)
+  1  `run`/`demo`: a step or a blocking check failed, nothing new was published;
+     `validate`: accepted, but some rows would be rejected
+  2  `validate`: the file would be rejected; other commands: wrong usage
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from dvcc_pipeline.config import REPO_ROOT, get_settings
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _use_home(home: str | None) -> None:
+    if home:
+        os.environ["DVCC_HOME"] = str(Path(home).resolve())
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from dvcc_pipeline.demo.generator import generate
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    summary = generate(settings.home, scale=args.scale, seed=args.seed)
+    print(summary.describe())
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from dvcc_pipeline.definitions import defs
+    from dvcc_pipeline.headless import run_pipeline
+    from dvcc_pipeline.instance import get_instance
+    from dvcc_pipeline.summary import print_summary
+
+    settings = get_settings()
+    outcome = run_pipeline(defs, get_instance(settings), settings)
+    print_summary(settings, settings.published_path)
+    if not outcome.success:
+        for name in outcome.failed_checks:
+            print(f"Blokkerende controle mislukt: {name}", file=sys.stderr)
+        for name in outcome.failed_steps:
+            print(f"Stap mislukt: {name}", file=sys.stderr)
+        print("Niets nieuws gepubliceerd; de vorige publicatie blijft staan.", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    print(f"Demo in {settings.home}\n")
+    cmd_generate(args)
+    print("\n== Eerste levering verwerken ==")
+    first = cmd_run(args)
+    second_wave = settings.home / "demo" / "tweede_levering"
+    if second_wave.exists():
+        print("\n== Tweede levering (correcties, duplicaat, herleveringen) ==")
+        for feed_dir in sorted(p for p in second_wave.iterdir() if p.is_dir()):
+            for file in sorted(feed_dir.iterdir()):
+                shutil.move(str(file), settings.landing_for(feed_dir.name) / file.name)
+        return max(first, cmd_run(args))
+    return first
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from dvcc_pipeline.ingestion import validate_file
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"Bestand niet gevonden: {path}", file=sys.stderr)
+        return EXIT_USAGE
+    receipt = validate_file(path, args.contract)
+    print(receipt.to_markdown())
+    return receipt.exit_code
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    from dvcc_pipeline.instance import prepare_instance
+
+    settings = get_settings()
+    prepare_instance(settings)
+    print(f"Dagster UI op http://127.0.0.1:{args.port} (DVCC_HOME={settings.home}); stoppen met Ctrl-C")
+    dagster = Path(sys.executable).with_name("dagster")
+    cmd = [str(dagster), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(args.port)]
+    return subprocess.call(cmd, cwd=REPO_ROOT)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dvcc",
+        description="DVCC-informatiepijplijn: leveringen toetsen, standaardiseren en publiceren.",
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, func, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--home", help="DVCC_HOME (standaard: omgevingsvariabele of ./.dvcc)")
+        p.set_defaults(func=func)
+        return p
+
+    for name, func, text in (
+        ("generate", cmd_generate, "Schrijf demoleveringen in de landingsmappen."),
+        ("demo", cmd_demo, "Genereer demoleveringen en verwerk ze (generate + run, twee leveringsrondes)."),
+    ):
+        p = add(name, func, text)
+        p.add_argument("--scale", type=float, default=1.0, help="volumefactor (standaard 1)")
+        p.add_argument("--seed", type=int, default=2025, help="startwaarde toevalsgenerator")
+    add("run", cmd_run, "Verwerk alles in landing: toetsen, laden, dbt, controles, publiceren.")
+    p = add("validate", cmd_validate, "Toets een bestand aan zijn datacontract zonder iets te wijzigen.")
+    p.add_argument("file", help="het te toetsen bestand")
+    p.add_argument("--contract", help="contract-id (standaard: afgeleid uit de bestandsnaam)")
+    p = add("ui", cmd_ui, "Start de Dagster UI op deze DVCC_HOME.")
+    p.add_argument("--port", type=int, default=3000)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _use_home(args.home)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""All settings of the pipeline, read from the environment in one place.
+
+Every other module asks this one for paths and secrets, so the dbt profile, the Dagster
+resources and the CLI always agree on which DuckDB file and which folders they use.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+CONTRACTS_DIR = REPO_ROOT / "data_contracts"
+SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
+
+FEEDS: tuple[str, ...] = (
+    "politie_registraties",
+    "bank_fraudemeldingen",
+    "fraudehelpdesk_meldingen",
+    "veiligheidsmonitor",
+    "programma_registraties",
+)
+
+# A fixed key so the demo runs without set-up; never used when DVCC_PSEUDONYM_KEY is set.
+DEMO_PSEUDONYM_KEY = "dvcc-demo-sleutel-niet-voor-productie"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings; build with :func:`get_settings`."""
+
+    home: Path
+    pseudonym_key: bytes
+    pseudonym_key_is_demo: bool
+    settle_seconds: float
+    max_file_bytes: int
+    dbt_threads: int
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.home / "landing"
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.home / "archive"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.home / "quarantine"
+
+    @property
+    def restricted_quarantine_dir(self) -> Path:
+        """Files with personal data: kept apart, readable by the owner only."""
+        return self.home / "quarantine_beperkt"
+
+    @property
+    def receipts_dir(self) -> Path:
+        return self.home / "receipts"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.home / "warehouse"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.warehouse_dir / "dvcc.duckdb"
+
+    @property
+    def published_dir(self) -> Path:
+        return self.home / "published"
+
+    @property
+    def published_path(self) -> Path:
+        return self.published_dir / "published.duckdb"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+    @property
+    def bench_dir(self) -> Path:
+        return self.home / "bench"
+
+    def landing_for(self, feed_id: str) -> Path:
+        return self.landing_dir / feed_id
+
+    def ensure_dirs(self) -> None:
+        """Create the folder layout of DVCC_HOME (idempotent)."""
+        for path in (
+            self.archive_dir,
+            self.quarantine_dir,
+            self.restricted_quarantine_dir,
+            self.receipts_dir,
+            self.warehouse_dir,
+            self.published_dir,
+            self.dagster_home,
+        ):
+            path.mkdir(parents=True, exist_ok=True)
+        self.restricted_quarantine_dir.chmod(0o700)
+        for feed_id in FEEDS:
+            self.landing_for(feed_id).mkdir(parents=True, exist_ok=True)
+
+
+def get_settings() -> Settings:
+    """Read the settings from the environment (every call, so tests can change it)."""
+    home = Path(os.environ.get("DVCC_HOME") or REPO_ROOT / ".dvcc").resolve()
+    key = os.environ.get("DVCC_PSEUDONYM_KEY")
+    return Settings(
+        home=home,
+        pseudonym_key=(key or DEMO_PSEUDONYM_KEY).encode("utf-8"),
+        pseudonym_key_is_demo=key is None,
+        settle_seconds=float(os.environ.get("DVCC_SETTLE_SECONDS", "10")),
+        max_file_bytes=int(os.environ.get("DVCC_MAX_FILE_BYTES", str(2 * 1024**3))),
+        dbt_threads=1,
+    )
+
+
+def export_to_environment(settings: Settings) -> None:
+    """Expose the derived paths to the tools that read the environment themselves.
+
+    dbt's profile reads ``DVCC_WAREHOUSE_PATH`` and Dagster reads ``DAGSTER_HOME``; both are
+    derived from ``DVCC_HOME`` here so there is still one source of truth.
+    """
+    os.environ["DVCC_HOME"] = str(settings.home)
+    os.environ["DVCC_WAREHOUSE_PATH"] = str(settings.warehouse_path)
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)

@@ -1,0 +1,25 @@
+"""Assembles the Dagster code location; every piece is defined in its own module."""
+
+import dagster as dg
+
+from dvcc_pipeline.config import export_to_environment, get_settings
+
+export_to_environment(get_settings())
+
+from dvcc_pipeline.ingestion.assets import (  # noqa: E402
+    INGESTION_ASSETS,
+    INGESTION_JOBS,
+    landing_opruimen,
+)
+from dvcc_pipeline.ingestion.sensors import LANDING_SENSORS  # noqa: E402
+from dvcc_pipeline.jobs import PROCESSING_JOB  # noqa: E402
+from dvcc_pipeline.transformation.assets import dvcc_dbt_assets  # noqa: E402
+from dvcc_pipeline.transformation.project import dbt_resource  # noqa: E402
+from dvcc_pipeline.warehouse import WarehouseResource  # noqa: E402
+
+defs = dg.Definitions(
+    assets=[*INGESTION_ASSETS.values(), dvcc_dbt_assets],
+    jobs=[*INGESTION_JOBS.values(), landing_opruimen, PROCESSING_JOB],
+    sensors=LANDING_SENSORS,
+    resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},
+)

@@ -1,0 +1,89 @@
+"""`dvcc run`: the same Dagster jobs the sensors and the UI use, executed in-process.
+
+Per feed one ingestion run covers every period with new files (a single-run backfill over
+the partition range), then one processing run builds, checks and publishes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import dagster as dg
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
+
+from dvcc_pipeline.config import FEEDS, Settings
+from dvcc_pipeline.ingestion import scan_landing
+from dvcc_pipeline.ingestion.assets import PARTITIONS, ingestion_asset_key
+
+
+@dataclass
+class RunOutcome:
+    """What a headless run did; the CLI turns it into an exit code and a summary."""
+
+    ingestion_runs: list[str] = field(default_factory=list)
+    failed_steps: list[str] = field(default_factory=list)
+    failed_checks: list[str] = field(default_factory=list)
+
+    @property
+    def success(self) -> bool:
+        return not self.failed_steps and not self.failed_checks
+
+
+def _ingest_feed(
+    defs: dg.Definitions, instance: dg.DagsterInstance, settings: Settings, feed_id: str
+) -> dg.ExecuteInProcessResult | None:
+    scan = scan_landing(settings, feed_id)
+    if scan.strays:
+        defs.resolve_job_def("landing_opruimen").execute_in_process(
+            instance=instance,
+            run_config={"ops": {"quarantaine_onbekende_bestanden": {"config": {"feed_id": feed_id}}}},
+        )
+    periods = sorted({d.period for d in scan.deliveries})
+    if not periods:
+        return None
+    name = PARTITIONS[feed_id].name
+    known = instance.get_dynamic_partitions(name)
+    instance.add_dynamic_partitions(name, [p for p in periods if p not in known])
+    ordered = list(instance.get_dynamic_partitions(name))
+    positions = sorted(ordered.index(p) for p in periods)
+    op_name = ingestion_asset_key(feed_id).to_python_identifier()
+    return defs.resolve_job_def(f"ingestie_{feed_id}").execute_in_process(
+        instance=instance,
+        run_config={"ops": {op_name: {"config": {"negeer_wachttijd": True}}}},
+        tags={
+            ASSET_PARTITION_RANGE_START_TAG: ordered[positions[0]],
+            ASSET_PARTITION_RANGE_END_TAG: ordered[positions[-1]],
+        },
+        raise_on_error=False,
+    )
+
+
+def _failures(result: dg.ExecuteInProcessResult, outcome: RunOutcome) -> None:
+    for event in result.all_events:
+        if event.is_step_failure:
+            outcome.failed_steps.append(event.step_key or "?")
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
+                key = evaluation.asset_check_key
+                outcome.failed_checks.append(f"{key.asset_key.to_user_string()}:{key.name}")
+
+
+def run_pipeline(defs: dg.Definitions, instance: dg.DagsterInstance, settings: Settings) -> RunOutcome:
+    """Ingest everything in landing (ignoring the settle time), then build, check, publish."""
+    settings = dataclasses.replace(settings, settle_seconds=0.0)
+    outcome = RunOutcome()
+    for feed_id in FEEDS:
+        result = _ingest_feed(defs, instance, settings, feed_id)
+        if result is not None:
+            outcome.ingestion_runs.append(result.run_id)
+            _failures(result, outcome)
+    processing = defs.resolve_job_def("verwerking").execute_in_process(
+        instance=instance, raise_on_error=False
+    )
+    _failures(processing, outcome)
+    return outcome

@@ -1,0 +1,161 @@
+"""Dagster assets for ingestion: one asset per feed, partitioned by delivery period.
+
+The asset body only orchestrates: every rule is applied by :func:`ingest_delivery`, which
+reads it from the feed's contract. A rejected delivery is recorded (receipt, ledger,
+metadata, a failing warning check) and never fails the run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+
+import dagster as dg
+
+from dvcc_pipeline.config import FEEDS, get_settings
+from dvcc_pipeline.ingestion import Receipt, ingest_delivery, quarantine_stray, scan_landing
+from dvcc_pipeline.warehouse import WAREHOUSE_POOL, WarehouseResource
+
+INGESTION_GROUP = "ingestie"
+
+FEED_LABELS: dict[str, str] = {
+    "politie_registraties": "Politieregistraties (aangiften en meldingen), per kwartaal",
+    "bank_fraudemeldingen": "Fraudemeldingen bij banken, per bank per maand",
+    "fraudehelpdesk_meldingen": "Meldingen bij de Fraudehelpdesk, per maand",
+    "veiligheidsmonitor": "CBS Veiligheidsmonitor, tweejaarlijks",
+    "programma_registraties": "Registraties van het programmabureau DVCC, per kwartaal",
+}
+
+PARTITIONS: dict[str, dg.DynamicPartitionsDefinition] = {
+    feed_id: dg.DynamicPartitionsDefinition(name=f"{feed_id}__periodes") for feed_id in FEEDS
+}
+
+REJECTED = "afgekeurd"
+
+
+class IngestieConfig(dg.Config):
+    """Run configuration of an ingestion run."""
+
+    negeer_wachttijd: bool = False
+    """Verwerk ook bestanden die korter dan de wachttijd geleden zijn gewijzigd (headless run)."""
+
+
+def ingestion_asset_key(feed_id: str) -> dg.AssetKey:
+    """Same key as the dbt source `raw.<feed_id>`, so lineage runs from landing to marts."""
+    return dg.AssetKey(["raw", feed_id])
+
+
+def _receipt_table(receipts: list[Receipt]) -> str:
+    lines = [
+        "| bestand | status | rijen | geaccepteerd | afgekeurd | problemen |",
+        "| --- | --- | ---: | ---: | ---: | --- |",
+    ]
+    for r in receipts:
+        problems = "; ".join(f"{p.code}: {p.message}" for p in r.problems[:3]) or "-"
+        lines.append(
+            f"| {r.file_name} | {r.status} | {r.rows_total} | {r.rows_accepted} "
+            f"| {r.rows_rejected} | {problems.replace('|', '/')} |"
+        )
+    return "\n".join(lines)
+
+
+def _partition_metadata(receipts: list[Receipt]) -> dict[str, object]:
+    last = receipts[-1]
+    return {
+        "status": last.status,
+        "levering_id": last.delivery_id or "-",
+        "rijen_geaccepteerd": sum(r.rows_accepted for r in receipts if r.status != REJECTED),
+        "rijen_afgekeurd": sum(r.rows_rejected for r in receipts),
+        "sha256": last.sha256 or "-",
+        "ontvangstbewijs": dg.MetadataValue.path(str(last.receipt_path)),
+        "leveringen": dg.MetadataValue.md(_receipt_table(receipts)),
+    }
+
+
+def build_ingestion_asset(feed_id: str) -> dg.AssetsDefinition:
+    key = ingestion_asset_key(feed_id)
+
+    @dg.asset(
+        key=key,
+        partitions_def=PARTITIONS[feed_id],
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        group_name=INGESTION_GROUP,
+        pool=WAREHOUSE_POOL,
+        kinds={"duckdb", "python"},
+        description=(
+            f"{FEED_LABELS[feed_id]}. Leveringen uit landing/{feed_id}/ worden getoetst aan "
+            f"het datacontract data_contracts/{feed_id}.yaml en geladen in raw.{feed_id}; "
+            "elke partitie is een leveringsperiode."
+        ),
+        check_specs=[
+            dg.AssetCheckSpec(
+                "leveringen_geaccepteerd",
+                asset=key,
+                description="Alle leveringen in deze run zijn geaccepteerd (waarschuwing, blokkeert niet).",
+            )
+        ],
+    )
+    def _ingest(
+        context: dg.AssetExecutionContext, config: IngestieConfig, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult:
+        settings = get_settings()
+        if config.negeer_wachttijd:
+            settings = dataclasses.replace(settings, settle_seconds=0.0)
+        periods = set(context.partition_keys)
+        pending = [d for d in scan_landing(settings, feed_id).deliveries if d.period in periods]
+        by_period: dict[str, list[Receipt]] = defaultdict(list)
+        with warehouse.connect() as conn:
+            for delivery in pending:
+                receipt = ingest_delivery(settings, conn, delivery.path)
+                context.log.info(f"{receipt.file_name}: {receipt.status}")
+                by_period[receipt.period or delivery.period].append(receipt)
+        for period, receipts in by_period.items():
+            context.add_asset_metadata(_partition_metadata(receipts), partition_key=period)
+        rejected = [r for rs in by_period.values() for r in rs if r.status == REJECTED]
+        return dg.MaterializeResult(
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name="leveringen_geaccepteerd",
+                    passed=not rejected,
+                    severity=dg.AssetCheckSeverity.WARN,
+                    metadata={
+                        "afgekeurd": len(rejected),
+                        "details": dg.MetadataValue.md(_receipt_table(rejected) if rejected else "-"),
+                    },
+                )
+            ]
+        )
+
+    return _ingest
+
+
+INGESTION_ASSETS: dict[str, dg.AssetsDefinition] = {f: build_ingestion_asset(f) for f in FEEDS}
+
+INGESTION_JOBS: dict[str, dg.UnresolvedAssetJobDefinition] = {
+    feed_id: dg.define_asset_job(
+        name=f"ingestie_{feed_id}",
+        selection=[ingestion_asset_key(feed_id)],
+        partitions_def=PARTITIONS[feed_id],
+        description=f"Verwerk nieuwe leveringen voor {feed_id}.",
+    )
+    for feed_id in FEEDS
+}
+
+
+class OpruimConfig(dg.Config):
+    feed_id: str
+
+
+@dg.op(description="Zet bestanden in een landingsmap die geen levering zijn in quarantaine, met ontvangstbewijs.")
+def quarantaine_onbekende_bestanden(context: dg.OpExecutionContext, config: OpruimConfig) -> int:
+    settings = get_settings()
+    strays = scan_landing(settings, config.feed_id).strays
+    for path in strays:
+        receipt = quarantine_stray(settings, config.feed_id, path)
+        context.log.warning(f"{path.name}: {receipt.status} ({receipt.problems[0].message})")
+    return len(strays)
+
+
+@dg.job(description="Verplaatst onbekende bestanden uit een landingsmap naar quarantaine.")
+def landing_opruimen() -> None:
+    quarantaine_onbekende_bestanden()

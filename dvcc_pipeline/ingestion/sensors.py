@@ -1,0 +1,78 @@
+"""One sensor per feed on its landing folder.
+
+The sensor only decides *what* to run: :func:`scan_landing` applies the delivery protocol
+(temporary names ignored, settle time, strays). The cursor remembers the fingerprint of
+every file already launched, so a file is launched once; entries for files that have left
+the landing folder are dropped, so a later re-drop of the same name is seen again (and
+reported as `duplicaat` by ingestion).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import dagster as dg
+
+from dvcc_pipeline.config import FEEDS, get_settings
+from dvcc_pipeline.ingestion import scan_landing
+from dvcc_pipeline.ingestion.assets import INGESTION_JOBS, PARTITIONS, landing_opruimen
+
+
+def _fingerprint(path: Path) -> str:
+    stat = path.lstat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def build_landing_sensor(feed_id: str) -> dg.SensorDefinition:
+    @dg.sensor(
+        name=f"landing_{feed_id}",
+        jobs=[INGESTION_JOBS[feed_id], landing_opruimen],
+        minimum_interval_seconds=30,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=f"Kijkt in landing/{feed_id}/ en start een ingestie-run per nieuwe periode.",
+    )
+    def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+        settings = get_settings()
+        seen: dict[str, str] = json.loads(context.cursor or "{}")
+        scan = scan_landing(settings, feed_id)
+        current = {d.name: _fingerprint(d.path) for d in scan.deliveries}
+        current.update({p.name: _fingerprint(p) for p in scan.strays})
+        new_by_period: dict[str, list[str]] = defaultdict(list)
+        for delivery in scan.deliveries:
+            if seen.get(delivery.name) != current[delivery.name]:
+                new_by_period[delivery.period].append(f"{delivery.name}@{current[delivery.name]}")
+        known = set(context.instance.get_dynamic_partitions(PARTITIONS[feed_id].name))
+        run_requests = [
+            dg.RunRequest(
+                run_key=hashlib.sha256("|".join(sorted(names)).encode()).hexdigest()[:24],
+                job_name=INGESTION_JOBS[feed_id].name,
+                partition_key=period,
+            )
+            for period, names in sorted(new_by_period.items())
+        ]
+        new_strays = [p for p in scan.strays if seen.get(p.name) != current[p.name]]
+        if new_strays:
+            run_requests.append(
+                dg.RunRequest(
+                    run_key="opruimen:" + "|".join(f"{p.name}@{current[p.name]}" for p in new_strays),
+                    job_name=landing_opruimen.name,
+                    run_config={"ops": {"quarantaine_onbekende_bestanden": {"config": {"feed_id": feed_id}}}},
+                )
+            )
+        new_partitions = sorted(set(new_by_period) - known)
+        return dg.SensorResult(
+            run_requests=run_requests,
+            cursor=json.dumps(current, sort_keys=True),
+            dynamic_partitions_requests=(
+                [PARTITIONS[feed_id].build_add_request(new_partitions)] if new_partitions else []
+            ),
+            skip_reason=None if run_requests else "Geen nieuwe leveringen.",
+        )
+
+    return _sensor
+
+
+LANDING_SENSORS = [build_landing_sensor(feed_id) for feed_id in FEEDS]

@@ -1,0 +1,43 @@
+"""Every dbt seed and model as a Dagster asset; dbt tests as asset checks.
+
+One `dbt build` per run for the whole selection: dbt costs seconds of start-up per call, so
+it is never invoked per file or per partition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+
+from dvcc_pipeline.transformation.project import dbt_project, ensure_manifest
+from dvcc_pipeline.warehouse import WAREHOUSE_POOL
+
+LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}
+
+
+class DvccDbtTranslator(DagsterDbtTranslator):
+    """Groups assets by layer: seeds in `referentie`, models by their folder."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "referentie"
+        fqn = dbt_resource_props.get("fqn", [])
+        layer = fqn[1] if len(fqn) > 2 else ""
+        return LAYER_GROUPS.get(layer, "transformatie")
+
+
+TRANSLATOR = DvccDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+@dbt_assets(
+    manifest=ensure_manifest(),
+    project=dbt_project,
+    dagster_dbt_translator=TRANSLATOR,
+    pool=WAREHOUSE_POOL,
+)
+def dvcc_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    """Seeds, staging, intermediate and marts, built and tested by dbt."""
+    yield from dbt.cli(["build"], context=context).stream()
