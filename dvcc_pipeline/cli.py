@@ -32,7 +32,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
     settings = get_settings()
     settings.ensure_dirs()
     summary = generate(settings.home, scale=args.scale, seed=args.seed)
-    print(summary.describe())
+    print(f"Demoleveringen geschreven (schaal {summary.scale}, seed {summary.seed}):")
+    files = summary.files_per_feed()
+    for feed_id, rows in summary.rows_per_feed().items():
+        print(f"  {feed_id:<26} {len(files[feed_id]):>4} bestanden {rows:>10} rijen")
+    print("Ingebouwde leveringsscenario's (ronde: bestand -> verwachte status):")
+    for s in summary.scenarios:
+        print(f"  {s.wave}: {s.file_name} -> {s.expected_status}: {s.uitleg}")
     return EXIT_OK
 
 

@@ -9,16 +9,20 @@ export_to_environment(get_settings())
 from dvcc_pipeline.ingestion.assets import (  # noqa: E402
     INGESTION_ASSETS,
     INGESTION_JOBS,
+    LEDGER_ASSET,
     landing_opruimen,
 )
 from dvcc_pipeline.ingestion.sensors import LANDING_SENSORS  # noqa: E402
 from dvcc_pipeline.jobs import PROCESSING_JOB  # noqa: E402
+from dvcc_pipeline.publication.assets import PUBLICATION_ASSETS  # noqa: E402
+from dvcc_pipeline.quality.checks import QUALITY_CHECKS  # noqa: E402
 from dvcc_pipeline.transformation.assets import dvcc_dbt_assets  # noqa: E402
 from dvcc_pipeline.transformation.project import dbt_resource  # noqa: E402
 from dvcc_pipeline.warehouse import WarehouseResource  # noqa: E402
 
 defs = dg.Definitions(
-    assets=[*INGESTION_ASSETS.values(), dvcc_dbt_assets],
+    assets=[*INGESTION_ASSETS.values(), LEDGER_ASSET, dvcc_dbt_assets, *PUBLICATION_ASSETS],
+    asset_checks=QUALITY_CHECKS,
     jobs=[*INGESTION_JOBS.values(), landing_opruimen, PROCESSING_JOB],
     sensors=LANDING_SENSORS,
     resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},

@@ -43,3 +43,13 @@
         / cast(date_diff('day', make_date({{ jaar }}, 1, 1), make_date({{ jaar }} + 1, 1, 1)) as double)
     ))
 {%- endmacro %}
+
+
+{#- 31 December of year `jaar`. -#}
+{% macro laatste_dag_van_jaar(jaar) -%}
+    {{ return(adapter.dispatch('laatste_dag_van_jaar', 'dvcc')(jaar)) }}
+{%- endmacro %}
+
+{% macro duckdb__laatste_dag_van_jaar(jaar) -%}
+    make_date({{ jaar }}, 12, 31)
+{%- endmacro %}

@@ -78,17 +78,6 @@ def load_gemeenten(seeds_dir: Path | None = None) -> tuple[Gemeente, ...]:
     if missing:
         raise ValueError(f"Geen inwonertal bekend voor gemeente(n): {', '.join(missing)}")
     return tuple(
-        Gemeente(r["gemeentecode"], r["gemeente"], r["district"], r["basisteam"],
-                 POPULATION[r["gemeentecode"]])
+        Gemeente(r["gemeentecode"], r["gemeente"], r["district"], r["basisteam"], POPULATION[r["gemeentecode"]])
         for r in rows
     )
-
-
-def read_seed_column(name: str, column: str, where: dict[str, str] | None = None) -> list[str]:
-    """Values of one column of a reference seed, optionally filtered on other columns."""
-    with (config.SEEDS_DIR / name).open(encoding="utf-8", newline="") as handle:
-        return [
-            row[column]
-            for row in csv.DictReader(handle)
-            if all(row[k] == v for k, v in (where or {}).items())
-        ]

@@ -5,9 +5,8 @@ reads it from the feed's contract. A rejected delivery is recorded (receipt, led
 metadata, a failing warning check) and never fails the run.
 """
 
-from __future__ import annotations
-
 import dataclasses
+import warnings
 from collections import defaultdict
 
 import dagster as dg
@@ -17,6 +16,9 @@ from dvcc_pipeline.ingestion import Receipt, ingest_delivery, quarantine_stray, 
 from dvcc_pipeline.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 INGESTION_GROUP = "ingestie"
+
+# A single-run backfill policy lets `dvcc run` load many periods in one run; it is marked beta.
+warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*backfill_policy.*")
 
 FEED_LABELS: dict[str, str] = {
     "politie_registraties": "Politieregistraties (aangiften en meldingen), per kwartaal",
@@ -131,7 +133,18 @@ def build_ingestion_asset(feed_id: str) -> dg.AssetsDefinition:
 
 INGESTION_ASSETS: dict[str, dg.AssetsDefinition] = {f: build_ingestion_asset(f) for f in FEEDS}
 
-INGESTION_JOBS: dict[str, dg.UnresolvedAssetJobDefinition] = {
+LEDGER_ASSET = dg.AssetSpec(
+    key=dg.AssetKey(["raw", "deliveries"]),
+    deps=list(INGESTION_ASSETS.values()),
+    group_name=INGESTION_GROUP,
+    kinds={"duckdb"},
+    description=(
+        "Leveringenregister: één rij per aangeleverd bestand met status, aantallen, sha256, "
+        "contractversie, archief- en ontvangstbewijspad. Geschreven door de ingestie-assets."
+    ),
+)
+
+INGESTION_JOBS = {
     feed_id: dg.define_asset_job(
         name=f"ingestie_{feed_id}",
         selection=[ingestion_asset_key(feed_id)],

@@ -7,8 +7,6 @@ the landing folder are dropped, so a later re-drop of the same name is seen agai
 reported as `duplicaat` by ingestion).
 """
 
-from __future__ import annotations
-
 import hashlib
 import json
 from collections import defaultdict

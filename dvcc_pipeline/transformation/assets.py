@@ -4,8 +4,6 @@ One `dbt build` per run for the whole selection: dbt costs seconds of start-up p
 it is never invoked per file or per partition.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterator, Mapping
 from typing import Any
 

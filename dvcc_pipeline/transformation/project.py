@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
 
 from dvcc_pipeline.config import DBT_PROJECT_DIR
@@ -44,3 +45,8 @@ def ensure_manifest() -> Path:
     if _manifest_is_stale():
         dbt_resource().cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
     return dbt_project.manifest_path
+
+
+def mart_asset_key(model_name: str) -> dg.AssetKey:
+    """The Dagster key of a dbt mart: dagster-dbt prefixes the model's custom schema."""
+    return dg.AssetKey(["marts", model_name])

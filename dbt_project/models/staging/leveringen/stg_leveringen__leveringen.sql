@@ -21,12 +21,12 @@ hernoemd as (
         cast(rijen_geaccepteerd as bigint) as rijen_geaccepteerd,
         cast(rijen_afgekeurd as bigint) as rijen_afgekeurd,
         -- timestamps
-        cast(ontvangen_op as timestamp) as ontvangen_op,
-        cast(verwerkt_op as timestamp) as verwerkt_op,
+        ontvangen_op,
+        verwerkt_op,
         -- references
         cast(archiefpad as varchar) as archiefpad,
         cast(ontvangstbewijs as varchar) as ontvangstbewijs,
-        cast(problemen as varchar) as problemen,
+        problemen,
         cast(vervangen_door as varchar) as vervangen_door
     from bron
 )

@@ -1,0 +1,16 @@
+-- The fact table neither loses nor invents reports: totals per bron and soort match.
+with fct as (
+    select bron, soort, sum(aantal) as aantal, sum(schadebedrag_eur) as schade
+    from {{ ref('fct_meldingen_kwartaal') }}
+    group by bron, soort
+),
+bron as (
+    select bron, soort, count(*) as aantal, coalesce(sum(schadebedrag_eur), 0) as schade
+    from {{ ref('int_meldingen') }}
+    group by bron, soort
+)
+select *
+from fct
+full outer join bron using (bron, soort)
+where fct.aantal is distinct from bron.aantal
+   or fct.schade is distinct from bron.schade

@@ -1,0 +1,7 @@
+-- A class default must belong to the hoofdcategorie of the label it is the default for.
+select klassen.maatschappelijke_klasse, gedig.hoofdcategorie as hc_gedigitaliseerd, cyber.hoofdcategorie as hc_cybercrime
+from {{ ref('police_klassen') }} as klassen
+left join {{ ref('taxonomy') }} as gedig on klassen.default_gedigitaliseerd = gedig.delictsvorm
+left join {{ ref('taxonomy') }} as cyber on klassen.default_cybercrime = cyber.delictsvorm
+where gedig.hoofdcategorie is distinct from 'gedigitaliseerd'
+   or cyber.hoofdcategorie is distinct from 'cybercrime'

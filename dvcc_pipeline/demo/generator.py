@@ -1,0 +1,176 @@
+"""Generate the demo deliveries: wave 1 into the landing folders, wave 2 for later.
+
+`dvcc demo` calls :func:`generate` and prints the :class:`GenerationSummary`, including the
+designed governance scenarios and the status each file should get from the pipeline.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+from dvcc_pipeline import config
+from dvcc_pipeline.demo import bank, fraudehelpdesk, police, programma, veiligheidsmonitor
+from dvcc_pipeline.demo import calibration as cal
+from dvcc_pipeline.demo.municipalities import load_gemeenten
+
+WAVE2_DIR = Path("demo") / "tweede_levering"
+
+
+class Scenario(NamedTuple):
+    """A designed delivery and what the pipeline must do with it."""
+
+    file_name: str
+    wave: int
+    expected_status: str  # geaccepteerd | geaccepteerd_met_afkeur | afgekeurd | duplicaat | vervangen
+    uitleg: str
+
+
+@dataclass(frozen=True)
+class WrittenFile:
+    feed_id: str
+    wave: int
+    path: Path
+    rows: int
+
+
+@dataclass
+class GenerationSummary:
+    """What was written, per feed, and the scenarios to look for in the receipts."""
+
+    home: Path
+    scale: float
+    seed: int
+    files: list[WrittenFile] = field(default_factory=list)
+    scenarios: list[Scenario] = field(default_factory=list)
+
+    def files_per_feed(self) -> dict[str, list[WrittenFile]]:
+        out: dict[str, list[WrittenFile]] = {feed: [] for feed in config.FEEDS}
+        for item in self.files:
+            out[item.feed_id].append(item)
+        return out
+
+    def rows_per_feed(self) -> dict[str, int]:
+        return {feed: sum(f.rows for f in files) for feed, files in self.files_per_feed().items()}
+
+    @property
+    def total_rows(self) -> int:
+        return sum(f.rows for f in self.files)
+
+
+def _scenarios() -> list[Scenario]:
+    y, q = police.INVALID_PERIOD
+    b, by, bm = bank.INVALID_FILE
+    fy, fm = fraudehelpdesk.INVALID_MONTH
+    d = bank.DUPLICATE_FILE
+    k = bank.WRONG_DELIMITER_FILE
+    py, pq = programma.PII_PERIOD
+    return [
+        Scenario(
+            police.file_name(y, q),
+            1,
+            "geaccepteerd_met_afkeur",
+            "6 ongeldige rijen (onbekende waarde, ongeldige datum, negatief bedrag, "
+            "onbekende gemeentecode, pleegdatum na registratiedatum) worden uitgesloten",
+        ),
+        Scenario(
+            bank.file_name(b, by, bm),
+            1,
+            "geaccepteerd_met_afkeur",
+            "4 ongeldige rijen (onbekend fraudetype, ongeldige datum, negatief bedrag, "
+            "vergoed_bedrag hoger dan schadebedrag) worden uitgesloten",
+        ),
+        Scenario(
+            fraudehelpdesk.file_name(fy, fm),
+            1,
+            "geaccepteerd_met_afkeur",
+            "4 ongeldige rijen (gemeente 'Amsterdam' onbekend, onbekende categorie, negatief "
+            "schadebedrag, onbekende leeftijd); schrijfwijzen als '  utrecht ' en 'De  Bilt' "
+            "zijn geldig",
+        ),
+        Scenario(
+            police.file_name(2024, 2),
+            1,
+            "vervangen",
+            "eerste levering mist ~3% van de rijen en heeft enkele verkeerde labels; "
+            "wordt in zijn geheel vervangen door _v2",
+        ),
+        Scenario(
+            police.file_name(2024, 2, 2),
+            2,
+            "geaccepteerd",
+            "gecorrigeerde levering vervangt het kwartaal 2024Q2 volledig",
+        ),
+        Scenario(
+            bank.file_name(*d),
+            2,
+            "duplicaat",
+            "exact dezelfde bestandsnaam en bytes als in de eerste levering: niet opnieuw geladen",
+        ),
+        Scenario(bank.file_name(*k), 1, "afgekeurd", "verkeerd scheidingsteken (',' in plaats van ';'): bestandsfout"),
+        Scenario(bank.file_name(*k, 2), 2, "geaccepteerd", "correcte herlevering van KNAB februari 2025"),
+        Scenario(
+            programma.file_name(py, pq),
+            1,
+            "afgekeurd",
+            "omschrijving bevat een mobiel telefoonnummer en een e-mailadres: "
+            "persoonsgegevens, bestand naar de afgeschermde quarantaine",
+        ),
+        Scenario(
+            programma.file_name(py, pq, 2),
+            2,
+            "geaccepteerd",
+            "schone herlevering; deze telt mee voor de voortgang van het programma",
+        ),
+        Scenario(
+            police.file_name(2025, 1),
+            1,
+            "afgekeurd",
+            "extra kolom 'bsn' met burgerservicenummers: kolomfout en persoonsgegevens",
+        ),
+        Scenario(police.file_name(2025, 1, 2), 2, "geaccepteerd", "correcte herlevering van politie 2025Q1 zonder bsn"),
+    ]
+
+
+def generate(home: Path, scale: float = 1.0, seed: int = 2025) -> GenerationSummary:
+    """Write all demo deliveries for DVCC_HOME `home`; same seed and scale -> same bytes."""
+    if scale <= 0:
+        raise ValueError("scale moet groter dan 0 zijn")
+    gemeenten = load_gemeenten()
+    landing = home / "landing"
+    wave2_root = home / WAVE2_DIR
+    if wave2_root.exists():
+        shutil.rmtree(wave2_root)
+    summary = GenerationSummary(home=home, scale=scale, seed=seed, scenarios=_scenarios())
+
+    def record(feed_id: str, written: list[tuple[Path, int]]) -> None:
+        for path, rows in written:
+            wave = 2 if wave2_root in path.parents else 1
+            summary.files.append(WrittenFile(feed_id, wave, path, rows))
+
+    def dirs(feed_id: str) -> tuple[Path, Path]:
+        return landing / feed_id, wave2_root / feed_id
+
+    for year in cal.YEARS:
+        for quarter in range(1, 5):
+            record(police.FEED_ID, police.write_quarter(*dirs(police.FEED_ID), year, quarter, scale, seed, gemeenten))
+    for year in cal.YEARS:
+        for month in range(1, 13):
+            for code in bank.BANK_SHARES:
+                record(bank.FEED_ID, bank.write_month(*dirs(bank.FEED_ID), code, year, month, scale, seed, gemeenten))
+    for year in cal.YEARS:
+        for month in range(1, 13):
+            record(
+                fraudehelpdesk.FEED_ID,
+                fraudehelpdesk.write_month(dirs(fraudehelpdesk.FEED_ID)[0], year, month, scale, seed, gemeenten),
+            )
+    for year in cal.VM_YEARS:
+        record(
+            veiligheidsmonitor.FEED_ID,
+            veiligheidsmonitor.write_year(dirs(veiligheidsmonitor.FEED_ID)[0], year, seed, gemeenten),
+        )
+    for year in cal.YEARS:
+        record(programma.FEED_ID, programma.write_year(*dirs(programma.FEED_ID), year, seed, gemeenten))
+    return summary

@@ -1,0 +1,146 @@
+"""The raw schema: one table per feed, the delivery ledger and the retention log.
+
+Column names are Dutch because people read the ledger (Dagster UI, dbt docs, audits).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import duckdb
+
+from dvcc_pipeline.contracts import FeedContract, all_contracts, quote_identifier
+from dvcc_pipeline.ingestion.receipt import ACCEPTED, ACCEPTED_WITH_REJECTS, Receipt
+
+LEDGER = "raw.deliveries"
+RETENTION_LOG = "raw.retentie_log"
+LOADED_STATUSES = (ACCEPTED, ACCEPTED_WITH_REJECTS)
+
+_LEDGER_DDL = f"""
+CREATE TABLE IF NOT EXISTS {LEDGER} (
+    levering_id VARCHAR NOT NULL,
+    feed VARCHAR NOT NULL,
+    bestandsnaam VARCHAR NOT NULL,
+    periode VARCHAR,
+    leverancier VARCHAR,
+    versie INTEGER,
+    sha256 VARCHAR,
+    contractversie VARCHAR,
+    status VARCHAR NOT NULL,
+    rijen_totaal BIGINT,
+    rijen_geaccepteerd BIGINT,
+    rijen_afgekeurd BIGINT,
+    ontvangen_op TIMESTAMP,
+    verwerkt_op TIMESTAMP,
+    archiefpad VARCHAR,
+    ontvangstbewijs VARCHAR,
+    problemen JSON,
+    vervangen_door VARCHAR,
+    verwijderd_op TIMESTAMP
+)
+"""
+
+_RETENTION_DDL = f"""
+CREATE TABLE IF NOT EXISTS {RETENTION_LOG} (
+    feed VARCHAR NOT NULL,
+    periode VARCHAR NOT NULL,
+    bewaren_tot DATE NOT NULL,
+    rijen_verwijderd BIGINT NOT NULL,
+    bestanden_verwijderd INTEGER NOT NULL,
+    leveringen VARCHAR[],
+    verwijderd_op TIMESTAMP NOT NULL
+)
+"""
+
+
+def metadata_columns(contract: FeedContract) -> list[tuple[str, str]]:
+    columns = [
+        ("_levering_id", "VARCHAR NOT NULL"),
+        ("_periode", "VARCHAR NOT NULL"),
+        ("_leverancier", "VARCHAR NOT NULL"),
+        ("_rij", "INTEGER NOT NULL"),
+    ]
+    columns += [
+        (c.reference.output, "VARCHAR") for c in contract.columns if c.reference and c.reference.output
+    ]
+    return columns
+
+
+def raw_table(contract: FeedContract) -> str:
+    return f"raw.{quote_identifier(contract.feed_id)}"
+
+
+def ensure_feed_table(conn: duckdb.DuckDBPyConnection, contract: FeedContract) -> None:
+    columns = [f"{quote_identifier(c.name)} {c.raw_type}" for c in contract.columns]
+    columns += [f"{quote_identifier(name)} {kind}" for name, kind in metadata_columns(contract)]
+    conn.execute(f"CREATE TABLE IF NOT EXISTS {raw_table(contract)} ({', '.join(columns)})")
+
+
+def ensure_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create schema `raw`, the ledger, the retention log and every feed table (idempotent)."""
+    conn.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    conn.execute(_LEDGER_DDL)
+    conn.execute(_RETENTION_DDL)
+    for contract in all_contracts():
+        ensure_feed_table(conn, contract)
+
+
+def record(conn: duckdb.DuckDBPyConnection, receipt: Receipt) -> None:
+    """Insert the ledger row of a receipt."""
+    conn.execute(
+        f"""INSERT INTO {LEDGER} (levering_id, feed, bestandsnaam, periode, leverancier, versie,
+            sha256, contractversie, status, rijen_totaal, rijen_geaccepteerd, rijen_afgekeurd,
+            ontvangen_op, verwerkt_op, archiefpad, ontvangstbewijs, problemen)
+        VALUES ($id, $feed, $name, $period, $supplier, $version, $sha, $contract, $status,
+            $total, $accepted, $rejected, $received, $processed, $archive, $receipt, $problems)""",
+        {
+            "id": receipt.delivery_id,
+            "feed": receipt.feed_id,
+            "name": receipt.file_name,
+            "period": receipt.period,
+            "supplier": receipt.supplier,
+            "version": receipt.version,
+            "sha": receipt.sha256,
+            "contract": receipt.contract_version,
+            "status": receipt.status,
+            "total": receipt.rows_total,
+            "accepted": receipt.rows_accepted,
+            "rejected": receipt.rows_rejected,
+            "received": receipt.received_at,
+            "processed": receipt.processed_at,
+            "archive": str(receipt.archive_path) if receipt.archive_path else None,
+            "receipt": str(receipt.receipt_path) if receipt.receipt_path else None,
+            "problems": json.dumps([p.to_dict() for p in receipt.problems], ensure_ascii=False),
+        },
+    )
+
+
+def previous_load(
+    conn: duckdb.DuckDBPyConnection, feed_id: str, file_name: str, sha256: str
+) -> str | None:
+    """The id of an earlier loaded delivery with the same name and bytes, if any."""
+    row = conn.execute(
+        f"""SELECT levering_id FROM {LEDGER}
+        WHERE feed = $feed AND bestandsnaam = $name AND sha256 = $sha
+          AND status IN ('geaccepteerd', 'geaccepteerd_met_afkeur', 'vervangen')
+        ORDER BY verwerkt_op LIMIT 1""",
+        {"feed": feed_id, "name": file_name, "sha": sha256},
+    ).fetchone()
+    return row[0] if row else None
+
+
+def current_delivery(
+    conn: duckdb.DuckDBPyConnection, feed_id: str, period: str, supplier: str
+) -> dict[str, Any] | None:
+    """The delivery whose rows are in raw.<feed> for this period and supplier."""
+    row = conn.execute(
+        f"""SELECT levering_id, versie, bestandsnaam FROM {LEDGER}
+        WHERE feed = $feed AND periode = $period AND leverancier = $supplier
+          AND status IN ('geaccepteerd', 'geaccepteerd_met_afkeur')
+        ORDER BY versie DESC, verwerkt_op DESC LIMIT 1""",
+        {"feed": feed_id, "period": period, "supplier": supplier},
+    ).fetchone()
+    if row is None:
+        return None
+    return {"levering_id": row[0], "versie": row[1], "bestandsnaam": row[2]}

@@ -1,0 +1,402 @@
+"""Step 3 (file checks) and reading a delivery into a DuckDB temp table.
+
+The file's own header is parsed once in Python; the body is read by DuckDB `read_csv`
+(every value as text) or, for Excel, by openpyxl in read-only mode without evaluating
+formulas. Data columns are addressed by position (`c0`, `c1`, …), so header text from a
+partner never ends up in SQL. The result is the temp view `__dvcc_src` with `__rij` (the
+row number as a spreadsheet shows it, header = 1) and the text columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from dvcc_pipeline.contracts import FeedContract
+from dvcc_pipeline.ingestion.receipt import Problem, shown_value
+
+SRC = "__dvcc_src"
+_SRC_TABLE = "__dvcc_src_data"
+_REJECTS = "__dvcc_rejects"
+_REJECT_SCANS = "__dvcc_reject_scans"
+_BOM = b"\xef\xbb\xbf"
+_HEADER_LIMIT = 1 << 20
+_OTHER_DELIMITERS = (",", ";", "\t", "|")
+_STRUCTURE_ERRORS = 10
+
+
+@dataclass
+class SourceFile:
+    """What reading the file produced: its header, rows and any file-level problems."""
+
+    header: list[str] = field(default_factory=list)
+    rows: int = 0
+    readable: bool = False
+    # The common CSV case: the row checks read the file once with this query (no `__rij`;
+    # row numbers come from the insertion order of the checked table).
+    scan_sql: str | None = None
+    scan_parameters: dict[str, object] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def header_matches(self) -> bool:
+        return self.readable and not self.problems
+
+
+def drop_temp_objects(conn: duckdb.DuckDBPyConnection) -> None:
+    """Remove the temp tables of a previous validation on this connection."""
+    rows = conn.execute(
+        "SELECT table_name, table_type FROM information_schema.tables "
+        "WHERE table_catalog = 'temp' AND starts_with(table_name, '__dvcc_')"
+    ).fetchall()
+    for name, kind in rows:
+        keyword = "VIEW" if kind == "VIEW" else "TABLE"
+        conn.execute(f'DROP {keyword} IF EXISTS temp.main."{name}"')
+
+
+def _file_problem(code: str, message: str, column: str | None = None) -> Problem:
+    return Problem(code=code, column=column, message=message, rows=[], count=0)
+
+
+def compare_header(actual: list[str], contract: FeedContract) -> list[Problem]:
+    """Name every missing, extra, renamed, duplicated or reordered column."""
+    expected = contract.column_names
+    if actual == expected:
+        return []
+    problems: list[Problem] = []
+    duplicates = sorted({a for a in actual if actual.count(a) > 1})
+    for name in duplicates:
+        problems.append(
+            _file_problem("kolom_dubbel", f"kolom `{shown_value(name)}` staat meer dan eens in de kop", name)
+        )
+    missing = [e for e in expected if e not in actual]
+    extra = [a for a in actual if a not in expected]
+    for name in list(missing):
+        position = expected.index(name)
+        if position < len(actual) and actual[position] in extra:
+            found = actual[position]
+            problems.append(
+                _file_problem(
+                    "kolom_hernoemd",
+                    f"kolom `{name}` (positie {position + 1}) heet in het bestand "
+                    f"`{shown_value(found)}`",
+                    name,
+                )
+            )
+            missing.remove(name)
+            extra.remove(found)
+    problems += [
+        _file_problem("kolom_ontbreekt", f"kolom `{name}` ontbreekt in de kop", name)
+        for name in missing
+    ]
+    problems += [
+        _file_problem(
+            "kolom_extra", f"kolom `{shown_value(name)}` staat niet in het contract", shown_value(name)
+        )
+        for name in extra
+    ]
+    if not problems:
+        problems.append(
+            _file_problem(
+                "kolomvolgorde",
+                "de kolommen staan in een andere volgorde dan in het contract: verwacht "
+                + ", ".join(f"`{e}`" for e in expected)
+                + "; gevonden "
+                + ", ".join(f"`{shown_value(a)}`" for a in actual),
+            )
+        )
+    return problems
+
+
+def _delimiter_problem(line: str, contract: FeedContract) -> Problem | None:
+    """Recognise a file written with another delimiter than the contract's."""
+    fmt = contract.file
+    expected = len(contract.columns)
+    own = next(csv.reader([line], delimiter=fmt.delimiter, quotechar=fmt.quote))
+    if len(own) == expected:
+        return None
+    for other in _OTHER_DELIMITERS:
+        if other == fmt.delimiter:
+            continue
+        fields = next(csv.reader([line], delimiter=other, quotechar=fmt.quote))
+        if len(fields) == expected or (len(own) == 1 and len(fields) > 1):
+            return _file_problem(
+                "scheidingsteken",
+                f"verkeerd scheidingsteken: het bestand gebruikt {other!r}, het contract "
+                f"schrijft {fmt.delimiter!r} voor",
+            )
+    return None
+
+
+def read_csv_source(
+    conn: duckdb.DuckDBPyConnection, path: Path, contract: FeedContract
+) -> SourceFile:
+    """Parse the header, then read the whole body with DuckDB into `__dvcc_src`."""
+    fmt = contract.file
+    result = SourceFile()
+    with path.open("rb") as handle:
+        first = handle.readline(_HEADER_LIMIT)
+        has_more = bool(handle.read(1))
+    if first.startswith(_BOM):
+        if fmt.byte_order_mark == "forbidden":
+            result.problems.append(
+                _file_problem("bom", "het bestand begint met een BOM; het contract staat dat niet toe")
+            )
+        first = first[len(_BOM) :]
+    try:
+        line = first.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
+        result.problems.append(
+            _file_problem("codering", "de kopregel is geen geldige UTF-8-tekst (rij 1)")
+        )
+        return result
+    if not line.strip():
+        result.problems.append(_file_problem("geen_kop", "de eerste regel (kop) is leeg"))
+        return result
+    header = [h.strip() for h in next(csv.reader([line], delimiter=fmt.delimiter, quotechar=fmt.quote))]
+    result.header = header
+    delimiter_problem = _delimiter_problem(line, contract)
+    result.problems += [delimiter_problem] if delimiter_problem else compare_header(header, contract)
+    if not has_more:
+        result.readable = True
+        _empty_source(conn, len(header))
+        return result
+    columns = {f"c{i}": "VARCHAR" for i in range(len(header))}
+    scan = (
+        "SELECT * FROM read_csv($path, delim=$delim, quote=$quote, escape=$escape, header=false, "
+        "skip=1, columns=$columns, auto_detect=false, strict_mode=true, null_padding=false, "
+        f"encoding='utf-8', store_rejects=true, rejects_table='{_REJECTS}', "
+        f"rejects_scan='{_REJECT_SCANS}', max_line_size=4194304)"
+    )
+    parameters = {
+        "path": str(path),
+        "delim": fmt.delimiter,
+        "quote": fmt.quote,
+        "escape": fmt.escape,
+        "columns": columns,
+    }
+    result.readable = True
+    if not result.problems:
+        # The common case: the row checks read the file once, straight from this view.
+        result.scan_sql, result.scan_parameters = scan, parameters
+        return result
+    conn.execute(f"CREATE TEMP TABLE {_SRC_TABLE} AS {scan}", parameters)
+    conn.execute(f"CREATE TEMP VIEW {SRC} AS SELECT rowid + 2 AS __rij, * FROM {_SRC_TABLE}")
+    result.rows = conn.execute(f"SELECT count(*) FROM {_SRC_TABLE}").fetchone()[0]
+    result.problems += structure_problems(conn, path)
+    return result
+
+
+def structure_problems(conn: duckdb.DuckDBPyConnection, path: Path) -> list[Problem]:
+    """Lines DuckDB could not parse: bad bytes, wrong field count, open quotes."""
+    rejects = conn.execute(
+        f"SELECT error_type, count(*), min(line, {_STRUCTURE_ERRORS}), max(line) "
+        f"FROM (SELECT DISTINCT error_type, line FROM {_REJECTS}) "
+        "GROUP BY error_type ORDER BY min(line)"
+    ).fetchall()
+    if not rejects:
+        return []
+    with path.open("rb") as handle:
+        handle.seek(-1, 2)
+        ends_with_newline = handle.read(1) == b"\n"
+    last_line = conn.execute(f"SELECT max(line) FROM {_REJECTS}").fetchone()[0]
+    total_lines = _count_lines(path)
+    problems: list[Problem] = []
+    for error_type, count, lines, _ in rejects:
+        lines = [int(x) for x in lines]
+        if error_type == "INVALID ENCODING":
+            code, message = "codering", "bevat bytes die geen geldige UTF-8 zijn"
+        elif not ends_with_newline and last_line == total_lines and lines == [last_line]:
+            code, message = "laatste_regel_afgekapt", "de laatste regel is afgekapt (onvolledig)"
+        elif error_type == "TOO MANY COLUMNS":
+            code, message = "regelstructuur", "heeft meer velden dan de kop"
+        elif error_type == "MISSING COLUMNS":
+            code, message = "regelstructuur", "heeft minder velden dan de kop"
+        elif error_type == "UNQUOTED VALUE":
+            code, message = "aanhalingstekens", "bevat een aanhalingsteken dat niet klopt"
+        else:
+            code, message = "regelstructuur", "kan niet als CSV-regel worden gelezen"
+        first = lines[0]
+        suffix = f" (en nog {count - 1} regels)" if count > 1 else ""
+        problems.append(Problem(code, None, f"regel {first}: {message}{suffix}", lines, int(count)))
+    return problems
+
+
+def _count_lines(path: Path) -> int:
+    count = 0
+    last = b"\n"
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 22):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")
+
+
+def _empty_source(conn: duckdb.DuckDBPyConnection, width: int) -> None:
+    table = pa.table(
+        {"__rij": pa.array([], pa.int64())}
+        | {f"c{i}": pa.array([], pa.string()) for i in range(width)}
+    )
+    _register_arrow(conn, table)
+
+
+def _register_arrow(conn: duckdb.DuckDBPyConnection, table: pa.Table) -> None:
+    conn.register("__dvcc_arrow", table)
+    try:
+        conn.execute(f"CREATE TEMP TABLE {_SRC_TABLE} AS SELECT * FROM __dvcc_arrow")
+    finally:
+        conn.unregister("__dvcc_arrow")
+    conn.execute(f"CREATE TEMP VIEW {SRC} AS SELECT * FROM {_SRC_TABLE}")
+
+
+def _cell_text(value: object) -> str | None:
+    """An Excel cell value as the text a CSV export would hold."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "WAAR" if value else "ONWAAR"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else format(value, ".15g")
+    return str(value)
+
+
+def read_xlsx_source(
+    conn: duckdb.DuckDBPyConnection, path: Path, contract: FeedContract
+) -> SourceFile:
+    """Read the contract's worksheet once, formulas detected and never evaluated."""
+    from openpyxl import load_workbook  # heavy import, only for the Excel feed
+
+    result = SourceFile()
+    sheet_name = contract.file.sheet_name or ""
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=False, keep_links=False)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        result.problems.append(
+            _file_problem("geen_excel", f"het bestand is geen leesbare Excel-werkmap ({type(exc).__name__})")
+        )
+        return result
+    try:
+        if sheet_name not in workbook.sheetnames:
+            found = ", ".join(f"`{shown_value(s)}`" for s in workbook.sheetnames) or "geen"
+            result.problems.append(
+                _file_problem(
+                    "werkblad_ontbreekt",
+                    f"werkblad `{sheet_name}` ontbreekt (gevonden: {found})",
+                )
+            )
+            return result
+        sheet = workbook[sheet_name]
+        header: list[str] | None = None
+        row_numbers: list[int] = []
+        values: list[list[str | None]] = []
+        formulas: dict[int, list[int]] = {}
+        overflow: list[int] = []
+        for number, row in enumerate(sheet.iter_rows(), start=1):
+            texts: list[str | None] = []
+            for index, cell in enumerate(row):
+                if getattr(cell, "data_type", None) == "f" or (
+                    isinstance(cell.value, str) and cell.data_type == "f"
+                ):
+                    formulas.setdefault(index, []).append(number)
+                    texts.append(None)
+                else:
+                    texts.append(_cell_text(cell.value))
+            if header is None:
+                header = [(t or "").strip() for t in texts]
+                while header and header[-1] == "":
+                    header.pop()
+                continue
+            if all(t is None or t.strip() == "" for t in texts):
+                continue
+            if any(t not in (None, "") for t in texts[len(header) :]):
+                overflow.append(number)
+            texts = (texts + [None] * len(header))[: len(header)]
+            row_numbers.append(number)
+            values.append(texts)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        result.problems.append(
+            _file_problem("geen_excel", f"het werkblad kan niet worden gelezen ({type(exc).__name__})")
+        )
+        return result
+    finally:
+        workbook.close()
+    if header is None:
+        result.problems.append(_file_problem("geen_kop", f"werkblad `{sheet_name}` is leeg"))
+        return result
+    result.header = header
+    result.problems += compare_header(header, contract)
+    for index, rows in sorted(formulas.items()):
+        column = header[index] if index < len(header) else f"kolom {index + 1}"
+        result.problems.append(
+            Problem(
+                "formule",
+                column,
+                f"kolom `{shown_value(column)}`, rij {rows[0]}: bevat een formule; lever waarden, "
+                "geen formules",
+                rows[:10],
+                len(rows),
+            )
+        )
+    if overflow:
+        result.problems.append(
+            Problem("regelstructuur", None, f"rij {overflow[0]}: waarden buiten de kolommen van de kop",
+                    overflow[:10], len(overflow))
+        )
+    table = pa.table(
+        {"__rij": pa.array(row_numbers, pa.int64())}
+        | {f"c{i}": pa.array([r[i] for r in values], pa.string()) for i in range(len(header))}
+    )
+    _register_arrow(conn, table)
+    result.readable = True
+    result.rows = len(values)
+    return result
+
+
+def read_source(
+    conn: duckdb.DuckDBPyConnection,
+    path: Path,
+    contract: FeedContract,
+    max_bytes: int | None = None,
+) -> SourceFile:
+    """Step 3: size, encoding, delimiter, header, data rows; leaves `__dvcc_src` behind."""
+    size = path.stat().st_size
+    if size == 0:
+        return SourceFile(problems=[_file_problem("leeg_bestand", "het bestand is leeg (0 bytes)")])
+    limits = [x for x in (contract.file.max_size_bytes, max_bytes) if x is not None]
+    limit = min(limits) if limits else None
+    if limit is not None and size > limit:
+        return SourceFile(
+            problems=[
+                _file_problem(
+                    "te_groot", f"het bestand is {size} bytes; het contract staat maximaal {limit} toe"
+                )
+            ]
+        )
+    reader = read_xlsx_source if contract.file.format == "xlsx" else read_csv_source
+    try:
+        result = reader(conn, path, contract)
+    except duckdb.Error as exc:
+        return SourceFile(
+            problems=[_file_problem("onleesbaar", f"het bestand kan niet worden gelezen: {_first_line(exc)}")]
+        )
+    if result.readable and result.scan_sql is None and result.rows == 0 and not result.problems:
+        result.problems.append(
+            _file_problem("geen_gegevensrijen", "het bestand bevat alleen een kop en geen gegevensrijen")
+        )
+    return result
+
+
+def _first_line(exc: Exception) -> str:
+    return shown_value(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, 120)
+
+

@@ -1,0 +1,129 @@
+"""Step 4: the personal-data screen over every value of every column, in DuckDB SQL.
+
+A cheap pass over whole rows (all columns joined) finds candidate rows; only those are
+checked column by column with the exact tests: a 9-digit number passing the 11-test
+(BSN), an e-mail address, an IBAN with a valid mod-97 check and a Dutch phone number.
+Findings name column and rows, never the value.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from dvcc_pipeline.ingestion.reader import SRC
+from dvcc_pipeline.ingestion.receipt import FIRST_ROWS, Problem, shown_value
+
+# Boundaries exclude letters, digits, '_' and '-' so identifiers such as P0123ABC… or
+# RABO-000123456 are not mistaken for numbers; a '.' or ',' followed by a digit belongs
+# to an amount.
+_LEFT = r"(?:^|[^0-9A-Za-z_.,-]|[.,][^0-9])"
+_RIGHT = r"(?:$|[^0-9A-Za-z_.,-]|[.,](?:$|[^0-9]))"
+BSN_PATTERN = _LEFT + r"([0-9]{9}|[0-9]{4}\.[0-9]{2}\.[0-9]{3})" + _RIGHT
+EMAIL_PATTERN = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+IBAN_PATTERN = (
+    r"(?:^|[^0-9A-Za-z])([A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)(?:$|[^0-9A-Za-z])"
+)
+PHONE_PATTERN = (
+    r"(?:^|[^0-9A-Za-z_-])("
+    r"(?:\+31|0031)[ -]?(?:\(0\)[ -]?)?[1-9](?:[ -]?[0-9]){8}"
+    r"|0[1-9](?:[ -]?[0-9]){8}"
+    r")(?:$|[^0-9A-Za-z_-])"
+)
+PREFILTER = "|".join([BSN_PATTERN, EMAIL_PATTERN, "(?i:" + IBAN_PATTERN + ")", PHONE_PATTERN])
+
+KINDS = {
+    "bsn": "een burgerservicenummer (BSN)",
+    "email": "een e-mailadres",
+    "iban": "een IBAN-rekeningnummer",
+    "telefoon": "een telefoonnummer",
+}
+
+
+
+def _elfproef(y: str) -> str:
+    """SQL: the 9-digit string `y` passes the BSN 11-test."""
+    digits = [f"CAST(substr({y}, {k}, 1) AS INTEGER)" for k in range(1, 10)]
+    weighted = " + ".join(f"{10 - k} * {digits[k - 1]}" for k in range(1, 9))
+    return f"(({weighted} - {digits[8]}) % 11 = 0 AND {y} <> '000000000')"
+
+
+def _mod97(z: str) -> str:
+    """SQL: the IBAN `z` (no spaces, upper case) has a valid mod-97 check."""
+    return (
+        f"(length({z}) BETWEEN 15 AND 34 AND list_reduce(list_transform("
+        f"string_split(substr({z}, 5) || substr({z}, 1, 4), ''), "
+        "lambda ch: CASE WHEN ch BETWEEN 'A' AND 'Z' THEN ascii(ch) - 55 ELSE ascii(ch) - 48 END), "
+        "lambda acc, d: (acc * CASE WHEN d >= 10 THEN 100 ELSE 10 END + d) % 97, 0) = 1)"
+    )
+
+
+def _column_tests(column: str) -> dict[str, str]:
+    """SQL booleans, one per kind of personal data, over one text column."""
+    elfproef = _elfproef("replace(x, '.', '')")
+    mod97 = _mod97("replace(w, ' ', '')")
+    bsn = f"len(list_filter(regexp_extract_all({column}, $bsn, 1), lambda x: {elfproef})) > 0"
+    iban = (
+        f"len(list_filter(regexp_extract_all(upper({column}), $iban, 1), lambda w: {mod97})) > 0"
+    )
+    return {
+        "bsn": bsn,
+        "email": f"regexp_matches({column}, $email)",
+        "iban": iban,
+        "telefoon": f"regexp_matches({column}, $telefoon)",
+    }
+
+
+def screen_personal_data(
+    conn: duckdb.DuckDBPyConnection, header: list[str], prefiltered: str | None = None
+) -> list[Problem]:
+    """Return one problem per (column, kind) with personal data; empty when clean.
+
+    Without `prefiltered` the rows of `__dvcc_src` (text columns `c<i>`) are pre-filtered
+    here; with it, `prefiltered` names a relation whose rows already passed the
+    pre-filter, with `__rij` and text columns `v<i>`.
+    """
+    if not header:
+        return []
+    if prefiltered is None:
+        columns = [f"c{i}" for i in range(len(header))]
+        joined = "concat_ws(chr(31), " + ", ".join(columns) + ")"
+        conn.execute(
+            f"CREATE OR REPLACE TEMP TABLE __dvcc_pii_candidates AS SELECT * FROM {SRC} "
+            f"WHERE regexp_matches({joined}, $prefilter)",
+            {"prefilter": PREFILTER},
+        )
+        candidates = "__dvcc_pii_candidates"
+    else:
+        columns = [f"v{i}" for i in range(len(header))]
+        candidates = prefiltered
+    if conn.execute(f"SELECT count(*) FROM {candidates}").fetchone()[0] == 0:
+        return []
+    structs = []
+    for index, column in enumerate(columns):
+        for kind, test in _column_tests(column).items():
+            structs.append(f"{{'kolom': {index}, 'soort': '{kind}', 'treffer': coalesce({test}, false)}}")
+    rows = conn.execute(
+        f"""
+        WITH hits AS (SELECT __rij, unnest([{", ".join(structs)}]) AS h FROM {candidates})
+        SELECT h.kolom, h.soort, count(*), min(__rij, {FIRST_ROWS})
+        FROM hits WHERE h.treffer
+        GROUP BY ALL ORDER BY 1, 2
+        """,
+        {"bsn": BSN_PATTERN, "email": EMAIL_PATTERN, "iban": IBAN_PATTERN, "telefoon": PHONE_PATTERN},
+    ).fetchall()
+    problems = []
+    for index, kind, hits, first_rows in rows:
+        name = shown_value(header[index]) if header[index] else f"kolom {index + 1}"
+        first_rows = sorted(int(r) for r in first_rows)
+        more = f" (en nog {hits - 1} rijen)" if hits > 1 else ""
+        problems.append(
+            Problem(
+                code="persoonsgegevens",
+                column=name,
+                message=f"kolom `{name}`, rij {first_rows[0]}: bevat vermoedelijk {KINDS[kind]}"
+                f"{more}; de waarde wordt niet getoond",
+                rows=first_rows,
+                count=int(hits),
+            )
+        )
+    return problems

@@ -1,0 +1,1 @@
+"""Publication: disclosure control, the atomically swapped published.duckdb, Parquet and extracts."""

@@ -1,0 +1,177 @@
+"""Disclosure control on a synthetic mart, checked on the published file itself."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+from test_publication_support import build_warehouse, reference_gemeenten
+
+from dvcc_pipeline.config import get_settings
+from dvcc_pipeline.publication.contract import load_published_contract
+from dvcc_pipeline.publication.publish import publish
+
+CONTRACT = load_published_contract()
+K = CONTRACT.policy.min_cell_size
+SUPPRESSED_TABLES = [t for t in CONTRACT.tables if t.disclosure is not None]
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory):
+    home = tmp_path_factory.mktemp("home")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("DVCC_HOME", str(home))
+    settings = get_settings()
+    meldingen = build_warehouse(settings.warehouse_path)
+    publish(settings)
+    conn = duckdb.connect(str(settings.published_path), read_only=True)
+    conn.register("meldingen", meldingen)
+    conn.register("gemeenten", reference_gemeenten())
+    yield conn
+    conn.close()
+    mp.undo()
+
+
+def test_policy_comes_from_the_contract() -> None:
+    assert (K, CONTRACT.policy.dominance_threshold) == (5, 0.85)
+
+
+@pytest.mark.parametrize("table", SUPPRESSED_TABLES, ids=lambda t: t.name)
+def test_no_small_count_is_visible_at_any_level(published, table) -> None:
+    for count in table.disclosure.counts:
+        visible_small = published.execute(
+            f'SELECT count(*) FROM "{table.name}" WHERE "{count}" BETWEEN 1 AND {K - 1}'
+        ).fetchone()[0]
+        assert visible_small == 0, f"{table.name}.{count}"
+
+
+def test_suppression_actually_happened_and_zero_stays_zero(published) -> None:
+    suppressed, zeros = published.execute(
+        """SELECT count_if(aangiften IS NULL AND onderdrukt), count_if(aangiften = 0)
+           FROM ind_delictsvormen_jaar WHERE regio_niveau = 'gemeente'"""
+    ).fetchone()
+    assert suppressed > 0 and zeros > 0
+
+
+def test_amount_is_withheld_with_its_count(published) -> None:
+    leaked = published.execute(
+        "SELECT count(*) FROM ind_delictsvormen_jaar WHERE aangiften IS NULL AND schadebedrag_eur IS NOT NULL"
+    ).fetchone()[0]
+    assert leaked == 0
+
+
+def test_no_published_total_has_exactly_one_suppressed_delictsvorm(published) -> None:
+    # The delictsvormen of one region-year add up to that region's total.
+    groups = published.execute(
+        """SELECT jaar, regio_niveau, regio_code, count_if(aangiften IS NULL) AS n
+           FROM ind_delictsvormen_jaar GROUP BY ALL HAVING n = 1"""
+    ).fetchall()
+    assert groups == []
+
+
+def test_no_higher_region_has_exactly_one_suppressed_part(published) -> None:
+    # Gemeenten add up to their (published) basisteam, basisteams to their district.
+    parts = published.execute(
+        """WITH ouder AS (
+             SELECT DISTINCT 'gemeente' AS niveau, gemeentecode AS code, 'basisteam' AS ouder_niveau,
+                    basisteam AS ouder FROM gemeenten
+             UNION SELECT DISTINCT 'basisteam', basisteam, 'district', district FROM gemeenten),
+           leden AS (
+             SELECT i.jaar, i.delictsvorm, o.ouder_niveau, o.ouder, i.aangiften
+             FROM ind_delictsvormen_jaar i JOIN ouder o ON o.niveau = i.regio_niveau AND o.code = i.regio_code
+             UNION ALL
+             SELECT i.jaar, i.delictsvorm, i.regio_niveau, i.regio_code, i.aangiften
+             FROM ind_delictsvormen_jaar i WHERE i.regio_niveau IN ('basisteam', 'district'))
+           SELECT jaar, delictsvorm, ouder, count(*) AS cellen, count_if(aangiften IS NULL) AS n
+           FROM leden GROUP BY ALL HAVING cellen > 1 AND n = 1"""
+    ).fetchall()
+    assert parts == []
+
+
+def test_dominant_damage_is_withheld_but_the_count_stays(published) -> None:
+    # Recompute dominance independently from the registrations (gemeente level).
+    dominated = published.execute(
+        """WITH cel AS (
+             SELECT jaar, gemeentecode, delictsvorm, sum(schadebedrag_eur) AS totaal, max(schadebedrag_eur) AS grootste
+             FROM meldingen WHERE bron = 'politie' AND soort = 'aangifte' GROUP BY ALL)
+           SELECT i.aangiften, i.schadebedrag_eur
+           FROM cel JOIN ind_delictsvormen_jaar i
+             ON i.regio_niveau = 'gemeente' AND i.regio_code = cel.gemeentecode
+            AND i.jaar = cel.jaar AND i.delictsvorm = cel.delictsvorm
+           WHERE cel.grootste > 0.85 * cel.totaal AND i.aangiften IS NOT NULL"""
+    ).fetchall()
+    assert dominated, "the synthetic data should contain a dominated cell with a visible count"
+    assert all(amount is None for _, amount in dominated)
+
+
+def test_district_and_eenheid_are_published_when_not_small(published) -> None:
+    hidden = published.execute(
+        """SELECT count(*) FROM ind_delictsvormen_jaar
+            WHERE regio_niveau = 'eenheid' AND aangiften IS NULL""",
+    ).fetchone()[0]
+    assert hidden == 0
+    # Visible district figures at least K wherever not zero.
+    assert (
+        published.execute(
+            "SELECT count(*) FROM ind_delictsvormen_jaar WHERE regio_niveau = 'district' AND aangiften BETWEEN 1 AND ?",
+            [K - 1],
+        ).fetchone()[0]
+        == 0
+    )
+
+
+def test_derived_columns_do_not_reveal_suppressed_counts(published) -> None:
+    assert (
+        published.execute(
+            "SELECT count(*) FROM ind_dark_number WHERE aangiften IS NULL AND geschat_slachtoffers IS NOT NULL"
+        ).fetchone()[0]
+        == 0
+    )
+    assert (
+        published.execute(
+            """SELECT count(*) FROM ind_trend_jaar
+           WHERE (aantal IS NULL OR aantal_vorig_jaar IS NULL) AND verandering_pct IS NOT NULL"""
+        ).fetchone()[0]
+        == 0
+    )
+
+
+def test_audit_finds_small_cells_and_recoverable_groups(tmp_path) -> None:
+    """The audit behind the gate's `geen_kleine_cellen` check catches both kinds of leak."""
+    from dvcc_pipeline.publication.disclosure import apply_disclosure, disclosure_violations
+
+    warehouse = tmp_path / "dvcc.duckdb"
+    build_warehouse(warehouse)
+    table = CONTRACT.table("ind_delictsvormen_jaar")
+    with duckdb.connect() as conn:
+        conn.execute("ATTACH ? AS wh (READ_ONLY)", [str(warehouse)])
+        kwargs = {"regions": "wh.marts.dim_gemeente"}
+        apply_disclosure(
+            conn,
+            table,
+            CONTRACT.policy,
+            source="wh.marts.ind_delictsvormen_jaar",
+            target="goed",
+            registrations="wh.intermediate.int_meldingen",
+            **kwargs,
+        )
+        cells, groups = disclosure_violations(conn, table, CONTRACT.policy, published="goed", **kwargs)
+        assert conn.execute(f"SELECT count_if(klein) FROM {cells}").fetchone()[0] == 0
+        assert conn.execute(f"SELECT count_if(onderdrukt_in_groep = 1) FROM {groups}").fetchone()[0] == 0
+
+        # Unsuppressed marts: small counts visible.
+        conn.execute("CREATE TABLE ruw AS SELECT *, false AS onderdrukt FROM wh.marts.ind_delictsvormen_jaar")
+        cells, _ = disclosure_violations(conn, table, CONTRACT.policy, published="ruw", **kwargs)
+        assert conn.execute(f"SELECT count_if(klein) FROM {cells}").fetchone()[0] > 0
+
+        # Publish one secondarily suppressed cell after all: its partner becomes recoverable.
+        conn.execute(
+            """UPDATE goed SET aangiften = m.aangiften FROM wh.marts.ind_delictsvormen_jaar m
+               WHERE (goed.jaar, goed.regio_niveau, goed.regio_code, goed.delictsvorm)
+                   = (SELECT (jaar, regio_niveau, regio_code, delictsvorm) FROM goed g
+                      JOIN wh.marts.ind_delictsvormen_jaar m2 USING (jaar, regio_niveau, regio_code, delictsvorm)
+                      WHERE g.aangiften IS NULL AND m2.aangiften >= 5 AND g.regio_niveau = 'gemeente' LIMIT 1)
+                 AND (m.jaar, m.regio_niveau, m.regio_code, m.delictsvorm)
+                   = (goed.jaar, goed.regio_niveau, goed.regio_code, goed.delictsvorm)"""
+        )
+        _, groups = disclosure_violations(conn, table, CONTRACT.policy, published="goed", **kwargs)
+        assert conn.execute(f"SELECT count_if(onderdrukt_in_groep = 1) FROM {groups}").fetchone()[0] > 0
