@@ -20,6 +20,10 @@ from dvcc_pipeline.ingestion import scan_landing
 from dvcc_pipeline.ingestion.assets import PARTITIONS, ingestion_asset_key
 
 
+# Headless runs print the Dutch summary; Dagster's own step log stays in the instance (UI).
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+
+
 @dataclass
 class RunOutcome:
     """What a headless run did; the CLI turns it into an exit code and a summary."""
@@ -40,7 +44,7 @@ def _ingest_feed(
     if scan.strays:
         defs.resolve_job_def("landing_opruimen").execute_in_process(
             instance=instance,
-            run_config={"ops": {"quarantaine_onbekende_bestanden": {"config": {"feed_id": feed_id}}}},
+            run_config={**QUIET_LOGS, "ops": {"quarantaine_onbekende_bestanden": {"config": {"feed_id": feed_id}}}},
         )
     periods = sorted({d.period for d in scan.deliveries})
     if not periods:
@@ -53,7 +57,7 @@ def _ingest_feed(
     op_name = ingestion_asset_key(feed_id).to_python_identifier()
     return defs.resolve_job_def(f"ingestie_{feed_id}").execute_in_process(
         instance=instance,
-        run_config={"ops": {op_name: {"config": {"negeer_wachttijd": True}}}},
+        run_config={**QUIET_LOGS, "ops": {op_name: {"config": {"negeer_wachttijd": True}}}},
         tags={
             ASSET_PARTITION_RANGE_START_TAG: ordered[positions[0]],
             ASSET_PARTITION_RANGE_END_TAG: ordered[positions[-1]],
@@ -83,7 +87,7 @@ def run_pipeline(defs: dg.Definitions, instance: dg.DagsterInstance, settings: S
             outcome.ingestion_runs.append(result.run_id)
             _failures(result, outcome)
     processing = defs.resolve_job_def("verwerking").execute_in_process(
-        instance=instance, raise_on_error=False
+        instance=instance, run_config=QUIET_LOGS, raise_on_error=False
     )
     _failures(processing, outcome)
     return outcome

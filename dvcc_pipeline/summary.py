@@ -51,7 +51,7 @@ def _first_problem(problems: object) -> str:
     if not items:
         return ""
     first = items[0]
-    return str(first.get("message", "")) if isinstance(first, dict) else str(first)
+    return str(first.get("melding", "")) if isinstance(first, dict) else str(first)
 
 
 def region_overview(conn: duckdb.DuckDBPyConnection, year: int = 2024) -> list[str]:

@@ -105,7 +105,7 @@ def test_identifier_whitelist_refuses(name: str) -> None:
         '"pleegdatum" <= (SELECT max(x) FROM y)',
         '"onbekend" IS NULL',
         "$geheim = 1",
-        'read_csv(\'/etc/passwd\') IS NULL',
+        "read_csv('/etc/passwd') IS NULL",
     ],
 )
 def test_rule_expressions_outside_the_whitelist_are_refused(expression: str) -> None:
@@ -114,7 +114,7 @@ def test_rule_expressions_outside_the_whitelist_are_refused(expression: str) -> 
 
 
 def test_rule_literals_become_parameters() -> None:
-    compiled = compile_expression('"a" <> \'it\'\'s\' OR "b" = $periode', {"a": "t0", "b": "t1"}, "r0_")
+    compiled = compile_expression("\"a\" <> 'it''s' OR \"b\" = $periode", {"a": "t0", "b": "t1"}, "r0_")
     assert compiled.sql == "(t0 <> $r0_0 OR t1 = $periode)"
     assert compiled.parameters == {"r0_0": "it's"}
 

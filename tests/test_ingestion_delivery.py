@@ -91,9 +91,7 @@ def test_accepted_delivery_is_loaded_pseudonymised_and_archived_read_only(settin
         ("bel terug op 06-12345678", "telefoonnummer"),
     ],
 )
-def test_personal_data_in_free_text_goes_to_restricted_quarantine(
-    settings, conn, text: str, kind: str
-) -> None:
+def test_personal_data_in_free_text_goes_to_restricted_quarantine(settings, conn, text: str, kind: str) -> None:
     rows = programme_rows(10)
     rows[6]["omschrijving"] = text
     path = write_programme(settings.landing_for(PROGRAMME), rows)
@@ -129,17 +127,13 @@ def test_landing_scan_ignores_temporary_and_unsettled_files(settings) -> None:
     fresh = write_police(landing, name="politie_registraties_2024Q4.csv")
     old = ready.stat().st_mtime - 60
     os.utime(ready, (old, old))
-    scan = scan_landing(
-        settings.__class__(**{**settings.__dict__, "settle_seconds": 10.0}), POLICE
-    )
+    scan = scan_landing(settings.__class__(**{**settings.__dict__, "settle_seconds": 10.0}), POLICE)
     assert [d.name for d in scan.deliveries] == ["politie_registraties_2024Q2.csv"]
     assert scan.strays == []
     assert part.exists() and hidden.exists() and fresh.exists()
 
 
-def test_strays_symlink_dotdot_name_and_folder_are_quarantined_not_followed(
-    settings, tmp_path: Path
-) -> None:
+def test_strays_symlink_dotdot_name_and_folder_are_quarantined_not_followed(settings, tmp_path: Path) -> None:
     landing = settings.landing_for(POLICE)
     secret = tmp_path / "geheim.csv"
     secret.write_text("niet lezen")
@@ -171,13 +165,9 @@ def test_correction_replaces_period_and_marks_previous_replaced(settings, conn) 
     )
     assert second.status == "geaccepteerd" and second.version == 2
     assert "vervangt_levering" in {p.code for p in second.problems}
-    loaded = conn.execute(
-        "SELECT _levering_id, count(*) FROM raw.politie_registraties GROUP BY 1"
-    ).fetchall()
+    loaded = conn.execute("SELECT _levering_id, count(*) FROM raw.politie_registraties GROUP BY 1").fetchall()
     assert loaded == [(second.delivery_id, 30)]
-    ledger = dict(
-        conn.execute("SELECT levering_id, status FROM raw.deliveries").fetchall()
-    )
+    ledger = dict(conn.execute("SELECT levering_id, status FROM raw.deliveries").fetchall())
     assert ledger == {first.delivery_id: "vervangen", second.delivery_id: "geaccepteerd"}
     replaced_by = conn.execute(
         "SELECT vervangen_door FROM raw.deliveries WHERE levering_id = $id",
@@ -192,9 +182,7 @@ def test_failed_correction_keeps_previous_version(settings, conn) -> None:
     bad = police_rows(20)
     for row in bad[:5]:
         row["gemeentecode"] = "GM9999"
-    second = ingest_delivery(
-        settings, conn, write_police(landing, bad, name="politie_registraties_2024Q3_v2.csv")
-    )
+    second = ingest_delivery(settings, conn, write_police(landing, bad, name="politie_registraties_2024Q3_v2.csv"))
     assert second.status == "afgekeurd"
     assert {r[-4] for r in raw_rows(conn, POLICE)} == {first.delivery_id}
 
@@ -225,11 +213,13 @@ def test_cbs_dot_is_loaded_as_null_not_zero(settings, conn) -> None:
     receipt = ingest_delivery(settings, conn, write_vm(settings.landing_for(VM)))
     assert receipt.status == "geaccepteerd", receipt.to_markdown()
     values = conn.execute(
-        "SELECT \"RegioS\", \"Waarde\" FROM raw.veiligheidsmonitor "
+        'SELECT "RegioS", "Waarde" FROM raw.veiligheidsmonitor '
         "WHERE \"Onderwerp\" = 'slachtoffer_online_fraude' AND \"Marges\" = 'MW00000' ORDER BY 1"
     ).fetchall()
     assert [(r, None if v is None else float(v)) for r, v in values] == [
-        ("GM0184", None), ("GM0344", 12.5), ("RE03", 11.9)
+        ("GM0184", None),
+        ("GM0344", 12.5),
+        ("RE03", 11.9),
     ]
 
 
@@ -243,9 +233,10 @@ def test_reingesting_a_loaded_delivery_changes_nothing(settings, conn) -> None:
     archived = first.archive_path.read_bytes()
     ingest_delivery(settings, conn, write_police(landing))
     assert raw_rows(conn, POLICE) == before_rows
-    assert conn.execute(
-        "SELECT * FROM raw.deliveries WHERE levering_id = $id", {"id": first.delivery_id}
-    ).fetchall() == before_first
+    assert (
+        conn.execute("SELECT * FROM raw.deliveries WHERE levering_id = $id", {"id": first.delivery_id}).fetchall()
+        == before_first
+    )
     assert first.archive_path.read_bytes() == archived
 
 
@@ -261,3 +252,12 @@ def test_fhd_rows_get_matched_gemeentecode(settings, conn) -> None:
     ).fetchall()
     assert [c[1] for c in codes] == ["GM0344", "GM0310", "GM0307", "GM0355"]
     assert str(codes[0][2]) == "2024-07-01"
+
+
+def test_police_ids_that_look_like_an_iban_are_not_personal_data(settings, conn) -> None:
+    rows = police_rows(20)
+    # P + 16 hex that reads as "PE26…" and even passes the IBAN mod-97 check; PE is no IBAN
+    # country, and the registry length of real IBAN countries rules such ids out.
+    rows[0]["registratie_id"] = "PE2600000076B06B7"
+    receipt = ingest_delivery(settings, conn, write_police(settings.landing_for(POLICE), rows))
+    assert receipt.status == "geaccepteerd", receipt.to_markdown()

@@ -34,8 +34,7 @@ def corrupted(draw: st.DrawFn) -> bytes:
             column = draw(st.integers(0, len(header(POLICE)) - 1))
             lines = bytes(data).split(b"\n")
             data = bytearray(
-                b"\n".join(b",".join(p for i, p in enumerate(line.split(b",")) if i != column)
-                           for line in lines)
+                b"\n".join(b",".join(p for i, p in enumerate(line.split(b",")) if i != column) for line in lines)
             )
     return bytes(data)
 

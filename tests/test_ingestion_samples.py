@@ -94,19 +94,28 @@ def vm_rows(year: int = 2023) -> list[dict[str, str]]:
             if value == "." and marge != "MW00000":
                 continue
             shown = value if value == "." else f"{float(value) + shift:.1f}"
-            rows.append({"RegioS": regio, "Marges": marge, "Onderwerp": "slachtoffer_online_fraude",
-                         "Waarde": shown})
+            rows.append({"RegioS": regio, "Marges": marge, "Onderwerp": "slachtoffer_online_fraude", "Waarde": shown})
         rows.append({"RegioS": regio, "Marges": "MW00000", "Onderwerp": "respondenten", "Waarde": "812"})
     return [
-        {"ID": str(i), "RegioS": r["RegioS"], "Perioden": f"{year}JJ00", "Marges": r["Marges"],
-         "Onderwerp": r["Onderwerp"], "Waarde": r["Waarde"]}
+        {
+            "ID": str(i),
+            "RegioS": r["RegioS"],
+            "Perioden": f"{year}JJ00",
+            "Marges": r["Marges"],
+            "Onderwerp": r["Onderwerp"],
+            "Waarde": r["Waarde"],
+        }
         for i, r in enumerate(rows)
     ]
 
 
 def programme_rows(n: int = 10) -> list[dict[str, str]]:
-    gebied = [("gemeente", "GM0344"), ("basisteam", "Heuvelrug"), ("district", "Oost-Utrecht"),
-              ("regio", "Midden-Nederland")]
+    gebied = [
+        ("gemeente", "GM0344"),
+        ("basisteam", "Heuvelrug"),
+        ("district", "Oost-Utrecht"),
+        ("regio", "Midden-Nederland"),
+    ]
     return [
         {
             "registratie_id": f"DVCC-2024-{i:04d}",
@@ -143,24 +152,33 @@ def csv_bytes(
     return (b"\xef\xbb\xbf" if bom else b"") + buffer.getvalue().encode("utf-8")
 
 
-def write_police(folder: Path, rows: list[dict[str, str]] | None = None,
-                 name: str = "politie_registraties_2024Q3.csv", **kwargs: object) -> Path:
+def write_police(
+    folder: Path,
+    rows: list[dict[str, str]] | None = None,
+    name: str = "politie_registraties_2024Q3.csv",
+    **kwargs: object,
+) -> Path:
     path = folder / name
     path.write_bytes(csv_bytes(header(POLICE), police_rows() if rows is None else rows, **kwargs))
     return path
 
 
-def write_bank(folder: Path, rows: list[dict[str, str]] | None = None,
-               name: str = "bank_RABO_2024-07.csv", bom: bool = True) -> Path:
+def write_bank(
+    folder: Path, rows: list[dict[str, str]] | None = None, name: str = "bank_RABO_2024-07.csv", bom: bool = True
+) -> Path:
     path = folder / name
     data = bank_rows() if rows is None else rows
     path.write_bytes(csv_bytes(header(BANK), data, delimiter=";", bom=bom, crlf=True))
     return path
 
 
-def write_fhd(folder: Path, rows: list[dict[str, object]] | None = None,
-              name: str = "fhd_meldingen_2024-07.xlsx", sheet: str = "Meldingen",
-              formula_at: tuple[int, str] | None = None) -> Path:
+def write_fhd(
+    folder: Path,
+    rows: list[dict[str, object]] | None = None,
+    name: str = "fhd_meldingen_2024-07.xlsx",
+    sheet: str = "Meldingen",
+    formula_at: tuple[int, str] | None = None,
+) -> Path:
     workbook = Workbook()
     info = workbook.active
     info.title = "Toelichting"
@@ -178,16 +196,15 @@ def write_fhd(folder: Path, rows: list[dict[str, object]] | None = None,
     return path
 
 
-def write_vm(folder: Path, rows: list[dict[str, str]] | None = None,
-             name: str = "veiligheidsmonitor_2023.csv") -> Path:
+def write_vm(folder: Path, rows: list[dict[str, str]] | None = None, name: str = "veiligheidsmonitor_2023.csv") -> Path:
     path = folder / name
-    path.write_bytes(csv_bytes(header(VM), vm_rows() if rows is None else rows, delimiter=";",
-                               quote_all=True))
+    path.write_bytes(csv_bytes(header(VM), vm_rows() if rows is None else rows, delimiter=";", quote_all=True))
     return path
 
 
-def write_programme(folder: Path, rows: list[dict[str, str]] | None = None,
-                    name: str = "programma_registraties_2024Q3.csv") -> Path:
+def write_programme(
+    folder: Path, rows: list[dict[str, str]] | None = None, name: str = "programma_registraties_2024Q3.csv"
+) -> Path:
     path = folder / name
     path.write_bytes(csv_bytes(header(PROGRAMME), programme_rows() if rows is None else rows))
     return path

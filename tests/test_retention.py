@@ -19,25 +19,22 @@ def test_retention_with_shortened_term(tmp_path: Path, monkeypatch: pytest.Monke
     settings.ensure_dirs()
     conn = duckdb.connect(str(settings.warehouse_path))
     landing = settings.landing_for(POLICE)
-    q2 = ingest_delivery(settings, conn, write_police(landing, police_rows(10, month=4),
-                                                      name="politie_registraties_2024Q2.csv"))
+    q2 = ingest_delivery(
+        settings, conn, write_police(landing, police_rows(10, month=4), name="politie_registraties_2024Q2.csv")
+    )
     q3 = ingest_delivery(settings, conn, write_police(landing, police_rows(10)))
     assert q2.status == q3.status == "geaccepteerd"
     conn.execute("CREATE TABLE main.gepubliceerd AS SELECT 42 AS aantal")
 
     # Q2 ends 2024-06-30, Q3 2024-09-30; with 100 days only Q2 has expired on 2024-10-15.
     actions = apply_retention(settings, conn, date(2024, 10, 15), {POLICE: 100})
-    assert [(a.feed_id, a.period, a.rows_deleted, a.files_deleted) for a in actions] == [
-        (POLICE, "2024Q2", 10, 1)
-    ]
+    assert [(a.feed_id, a.period, a.rows_deleted, a.files_deleted) for a in actions] == [(POLICE, "2024Q2", 10, 1)]
     assert not q2.archive_path.exists() and q3.archive_path.exists()
     periods = conn.execute("SELECT DISTINCT _periode FROM raw.politie_registraties").fetchall()
     assert periods == [("2024Q3",)]
     log = conn.execute("SELECT feed, periode, rijen_verwijderd, leveringen FROM raw.retentie_log").fetchall()
     assert log == [(POLICE, "2024Q2", 10, [q2.delivery_id])]
-    deleted = conn.execute(
-        "SELECT levering_id FROM raw.deliveries WHERE verwijderd_op IS NOT NULL"
-    ).fetchall()
+    deleted = conn.execute("SELECT levering_id FROM raw.deliveries WHERE verwijderd_op IS NOT NULL").fetchall()
     assert deleted == [(q2.delivery_id,)]
     assert conn.execute("SELECT aantal FROM main.gepubliceerd").fetchone() == (42,)
 

@@ -22,9 +22,33 @@ RULE_PARAMETERS = frozenset({"periode", "periode_start", "periode_eind", "levera
 
 _KEYWORDS = frozenset(
     {
-        "AND", "OR", "NOT", "IS", "NULL", "TRUE", "FALSE", "IN", "BETWEEN", "CAST", "AS", "DATE",
-        "VARCHAR", "BIGINT", "INTEGER", "DECIMAL", "COALESCE", "LOWER", "UPPER", "TRIM", "LENGTH",
-    "ABS", "CASE", "WHEN", "THEN", "ELSE", "END",
+        "AND",
+        "OR",
+        "NOT",
+        "IS",
+        "NULL",
+        "TRUE",
+        "FALSE",
+        "IN",
+        "BETWEEN",
+        "CAST",
+        "AS",
+        "DATE",
+        "VARCHAR",
+        "BIGINT",
+        "INTEGER",
+        "DECIMAL",
+        "COALESCE",
+        "LOWER",
+        "UPPER",
+        "TRIM",
+        "LENGTH",
+        "ABS",
+        "CASE",
+        "WHEN",
+        "THEN",
+        "ELSE",
+        "END",
     }
 )
 
@@ -59,9 +83,7 @@ class CompiledExpression:
     columns: tuple[str, ...]
 
 
-def compile_expression(
-    expression: str, columns: Mapping[str, str], parameter_prefix: str
-) -> CompiledExpression:
+def compile_expression(expression: str, columns: Mapping[str, str], parameter_prefix: str) -> CompiledExpression:
     """Rewrite a rule expression into SQL over the caller's column references.
 
     `columns` maps contract column names to SQL fragments (the caller's own aliases);

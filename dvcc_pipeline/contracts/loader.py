@@ -94,9 +94,7 @@ def _column(prop: SchemaProperty) -> Column:
         maximum=options.get("maximum"),
         exclusive_minimum=options.get("exclusiveMinimum"),
         exclusive_maximum=options.get("exclusiveMaximum"),
-        date_format=_date_format(options.get("format", "yyyy-MM-dd"))
-        if prop.logicalType == "date"
-        else None,
+        date_format=_date_format(options.get("format", "yyyy-MM-dd")) if prop.logicalType == "date" else None,
         null_markers=tuple(str(v) for v in custom.get("nullMarkers") or []),
         reference=_reference(reference) if reference else None,
     )
@@ -150,9 +148,7 @@ def _sla(model: OpenDataContractStandard) -> Sla:
     )
 
 
-def _rules_and_threshold(
-    quality: list[Any], column_names: list[str]
-) -> tuple[tuple[RowRule, ...], float]:
+def _rules_and_threshold(quality: list[Any], column_names: list[str]) -> tuple[tuple[RowRule, ...], float]:
     rules: list[RowRule] = []
     threshold: float | None = None
     for check in quality:

@@ -169,8 +169,13 @@ def ingest_delivery(
     conn.execute("BEGIN TRANSACTION")
     try:
         loaded = replace_period(
-            conn, contract, outcome.outputs, receipt.delivery_id, identity.period,
-            identity.supplier, settings.pseudonym_key,
+            conn,
+            contract,
+            outcome.outputs,
+            receipt.delivery_id,
+            identity.period,
+            identity.supplier,
+            settings.pseudonym_key,
         )
         if loaded != outcome.rows_accepted:
             raise RuntimeError(f"{loaded} rijen geladen, {outcome.rows_accepted} verwacht")

@@ -66,14 +66,15 @@ def stray_problem(path: Path, contract: FeedContract | None) -> Problem:
     info = path.lstat()
     expected = name_problem(contract, path.name)
     if stat.S_ISLNK(info.st_mode):
-        return Problem("geen_bestand", None, f"`{shown_value(path.name)}` is een symbolische "
-                       f"koppeling; die worden niet gevolgd. {expected.message}")
+        return Problem(
+            "geen_bestand",
+            None,
+            f"`{shown_value(path.name)}` is een symbolische koppeling; die worden niet gevolgd. {expected.message}",
+        )
     if stat.S_ISDIR(info.st_mode):
-        return Problem("geen_bestand", None, f"`{shown_value(path.name)}` is een map, geen "
-                       f"bestand. {expected.message}")
+        return Problem("geen_bestand", None, f"`{shown_value(path.name)}` is een map, geen bestand. {expected.message}")
     if not stat.S_ISREG(info.st_mode):
-        return Problem("geen_bestand", None, f"`{shown_value(path.name)}` is geen gewoon bestand. "
-                       f"{expected.message}")
+        return Problem("geen_bestand", None, f"`{shown_value(path.name)}` is geen gewoon bestand. {expected.message}")
     return expected
 
 

@@ -61,9 +61,7 @@ def metadata_columns(contract: FeedContract) -> list[tuple[str, str]]:
         ("_leverancier", "VARCHAR NOT NULL"),
         ("_rij", "INTEGER NOT NULL"),
     ]
-    columns += [
-        (c.reference.output, "VARCHAR") for c in contract.columns if c.reference and c.reference.output
-    ]
+    columns += [(c.reference.output, "VARCHAR") for c in contract.columns if c.reference and c.reference.output]
     return columns
 
 
@@ -116,9 +114,7 @@ def record(conn: duckdb.DuckDBPyConnection, receipt: Receipt) -> None:
     )
 
 
-def previous_load(
-    conn: duckdb.DuckDBPyConnection, feed_id: str, file_name: str, sha256: str
-) -> str | None:
+def previous_load(conn: duckdb.DuckDBPyConnection, feed_id: str, file_name: str, sha256: str) -> str | None:
     """The id of an earlier loaded delivery with the same name and bytes, if any."""
     row = conn.execute(
         f"""SELECT levering_id FROM {LEDGER}

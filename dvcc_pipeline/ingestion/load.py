@@ -67,14 +67,10 @@ def replace_period(
         f"SELECT {', '.join(values)} FROM {CHECKED} WHERE __ok ORDER BY __rij",
         parameters,
     )
-    return conn.execute(
-        f"SELECT count(*) FROM {table} WHERE _levering_id = $id", {"id": delivery_id}
-    ).fetchone()[0]
+    return conn.execute(f"SELECT count(*) FROM {table} WHERE _levering_id = $id", {"id": delivery_id}).fetchone()[0]
 
 
-def mark_replaced(
-    conn: duckdb.DuckDBPyConnection, feed_id: str, period: str, supplier: str, by: str
-) -> list[str]:
+def mark_replaced(conn: duckdb.DuckDBPyConnection, feed_id: str, period: str, supplier: str, by: str) -> list[str]:
     """Mark the loaded deliveries of a period as `vervangen` by the new delivery."""
     rows = conn.execute(
         f"""UPDATE {LEDGER} SET status = 'vervangen', vervangen_door = $by

@@ -84,21 +84,15 @@ def compare_header(actual: list[str], contract: FeedContract) -> list[Problem]:
             problems.append(
                 _file_problem(
                     "kolom_hernoemd",
-                    f"kolom `{name}` (positie {position + 1}) heet in het bestand "
-                    f"`{shown_value(found)}`",
+                    f"kolom `{name}` (positie {position + 1}) heet in het bestand `{shown_value(found)}`",
                     name,
                 )
             )
             missing.remove(name)
             extra.remove(found)
+    problems += [_file_problem("kolom_ontbreekt", f"kolom `{name}` ontbreekt in de kop", name) for name in missing]
     problems += [
-        _file_problem("kolom_ontbreekt", f"kolom `{name}` ontbreekt in de kop", name)
-        for name in missing
-    ]
-    problems += [
-        _file_problem(
-            "kolom_extra", f"kolom `{shown_value(name)}` staat niet in het contract", shown_value(name)
-        )
+        _file_problem("kolom_extra", f"kolom `{shown_value(name)}` staat niet in het contract", shown_value(name))
         for name in extra
     ]
     if not problems:
@@ -134,9 +128,7 @@ def _delimiter_problem(line: str, contract: FeedContract) -> Problem | None:
     return None
 
 
-def read_csv_source(
-    conn: duckdb.DuckDBPyConnection, path: Path, contract: FeedContract
-) -> SourceFile:
+def read_csv_source(conn: duckdb.DuckDBPyConnection, path: Path, contract: FeedContract) -> SourceFile:
     """Parse the header, then read the whole body with DuckDB into `__dvcc_src`."""
     fmt = contract.file
     result = SourceFile()
@@ -152,9 +144,7 @@ def read_csv_source(
     try:
         line = first.decode("utf-8").rstrip("\r\n")
     except UnicodeDecodeError:
-        result.problems.append(
-            _file_problem("codering", "de kopregel is geen geldige UTF-8-tekst (rij 1)")
-        )
+        result.problems.append(_file_problem("codering", "de kopregel is geen geldige UTF-8-tekst (rij 1)"))
         return result
     if not line.strip():
         result.problems.append(_file_problem("geen_kop", "de eerste regel (kop) is leeg"))
@@ -239,10 +229,7 @@ def _count_lines(path: Path) -> int:
 
 
 def _empty_source(conn: duckdb.DuckDBPyConnection, width: int) -> None:
-    table = pa.table(
-        {"__rij": pa.array([], pa.int64())}
-        | {f"c{i}": pa.array([], pa.string()) for i in range(width)}
-    )
+    table = pa.table({"__rij": pa.array([], pa.int64())} | {f"c{i}": pa.array([], pa.string()) for i in range(width)})
     _register_arrow(conn, table)
 
 
@@ -270,9 +257,7 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
-def read_xlsx_source(
-    conn: duckdb.DuckDBPyConnection, path: Path, contract: FeedContract
-) -> SourceFile:
+def read_xlsx_source(conn: duckdb.DuckDBPyConnection, path: Path, contract: FeedContract) -> SourceFile:
     """Read the contract's worksheet once, formulas detected and never evaluated."""
     from openpyxl import load_workbook  # heavy import, only for the Excel feed
 
@@ -304,9 +289,7 @@ def read_xlsx_source(
         for number, row in enumerate(sheet.iter_rows(), start=1):
             texts: list[str | None] = []
             for index, cell in enumerate(row):
-                if getattr(cell, "data_type", None) == "f" or (
-                    isinstance(cell.value, str) and cell.data_type == "f"
-                ):
+                if getattr(cell, "data_type", None) == "f" or (isinstance(cell.value, str) and cell.data_type == "f"):
                     formulas.setdefault(index, []).append(number)
                     texts.append(None)
                 else:
@@ -341,16 +324,20 @@ def read_xlsx_source(
             Problem(
                 "formule",
                 column,
-                f"kolom `{shown_value(column)}`, rij {rows[0]}: bevat een formule; lever waarden, "
-                "geen formules",
+                f"kolom `{shown_value(column)}`, rij {rows[0]}: bevat een formule; lever waarden, geen formules",
                 rows[:10],
                 len(rows),
             )
         )
     if overflow:
         result.problems.append(
-            Problem("regelstructuur", None, f"rij {overflow[0]}: waarden buiten de kolommen van de kop",
-                    overflow[:10], len(overflow))
+            Problem(
+                "regelstructuur",
+                None,
+                f"rij {overflow[0]}: waarden buiten de kolommen van de kop",
+                overflow[:10],
+                len(overflow),
+            )
         )
     table = pa.table(
         {"__rij": pa.array(row_numbers, pa.int64())}
@@ -377,9 +364,7 @@ def read_source(
     if limit is not None and size > limit:
         return SourceFile(
             problems=[
-                _file_problem(
-                    "te_groot", f"het bestand is {size} bytes; het contract staat maximaal {limit} toe"
-                )
+                _file_problem("te_groot", f"het bestand is {size} bytes; het contract staat maximaal {limit} toe")
             ]
         )
     reader = read_xlsx_source if contract.file.format == "xlsx" else read_csv_source
@@ -398,5 +383,3 @@ def read_source(
 
 def _first_line(exc: Exception) -> str:
     return shown_value(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, 120)
-
-

@@ -126,8 +126,7 @@ class Receipt:
             f"versie: {self.version if self.version is not None else '-'}",
             f"- Contractversie: {_md(self.contract_version or '-')}",
             f"- SHA-256: {self.sha256 or '-'}",
-            f"- Rijen: {self.rows_total} totaal, {self.rows_accepted} geaccepteerd, "
-            f"{self.rows_rejected} afgekeurd",
+            f"- Rijen: {self.rows_total} totaal, {self.rows_accepted} geaccepteerd, {self.rows_rejected} afgekeurd",
         ]
         if self.processed_at:
             lines.append(f"- Verwerkt op: {self.processed_at}")
@@ -142,8 +141,7 @@ class Receipt:
             for p in self.problems:
                 rows = ", ".join(str(r) for r in p.rows) or "-"
                 lines.append(
-                    f"| {_md(p.code)} | {_md(p.column) if p.column else '-'} | {_md(p.message)} "
-                    f"| {rows} | {p.count} |"
+                    f"| {_md(p.code)} | {_md(p.column) if p.column else '-'} | {_md(p.message)} | {rows} | {p.count} |"
                 )
         else:
             lines.append("Geen bevindingen.")

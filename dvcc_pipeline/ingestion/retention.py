@@ -30,8 +30,7 @@ class RetentionAction:
 
 def _periods(settings: Settings, conn: duckdb.DuckDBPyConnection, feed_id: str) -> set[str]:
     rows = conn.execute(
-        f"SELECT DISTINCT periode FROM {LEDGER} WHERE feed = $feed AND periode IS NOT NULL "
-        "AND verwijderd_op IS NULL",
+        f"SELECT DISTINCT periode FROM {LEDGER} WHERE feed = $feed AND periode IS NOT NULL AND verwijderd_op IS NULL",
         {"feed": feed_id},
     ).fetchall()
     periods = {r[0] for r in rows}
@@ -78,8 +77,7 @@ def apply_retention(
                 ).fetchall()
                 delivery_ids = tuple(sorted(r[0] for r in ids))
                 conn.execute(
-                    f"INSERT INTO {RETENTION_LOG} VALUES ($feed, $period, $until, $rows, $files, "
-                    "$ids, $now)",
+                    f"INSERT INTO {RETENTION_LOG} VALUES ($feed, $period, $until, $rows, $files, $ids, $now)",
                     {
                         "feed": feed_id,
                         "period": period,

@@ -22,6 +22,7 @@ from dvcc_pipeline.contracts import (
     Column,
     FeedContract,
     Reference,
+    check_identifier,
     compile_expression,
     quote_identifier,
 )
@@ -73,6 +74,7 @@ class CheckPlan:
     sql: _Sql
     checks: list[Check]
     outputs: dict[str, str]
+    aliases: list[str]  # `v<i> AS t<i>` for text columns, added by the view
 
     def mask(self, k: int) -> tuple[str, int]:
         """Mask column and bit of check `k`."""
@@ -108,10 +110,7 @@ def _typed(column: Column, v: str, sql: _Sql, separator: str) -> str:
             f"THEN CAST(try_strptime({v}, {sql.param(column.date_format)}) AS DATE) END"
         )
     if column.logical_type == "integer":
-        return (
-            f"CASE WHEN regexp_full_match({v}, '^-?[0-9]{{1,18}}$') "
-            f"THEN TRY_CAST({v} AS {column.physical_type}) END"
-        )
+        return f"CASE WHEN regexp_full_match({v}, '^-?[0-9]{{1,18}}$') THEN TRY_CAST({v} AS {column.physical_type}) END"
     if column.logical_type == "number":
         pattern = sql.param(_number_regex(column, separator))
         return (
@@ -145,8 +144,7 @@ def _range_checks(column: Column, t: str, v: str, sql: _Sql) -> list[Check]:
         (column.exclusive_maximum, ">=", "moet kleiner zijn dan"),
     ]
     return [
-        Check("buiten_bereik", column.name, f"({t} {op} {sql.param(bound)})", v,
-              f"{words} {_number_text(bound)}")
+        Check("buiten_bereik", column.name, f"({t} {op} {sql.param(bound)})", v, f"{words} {_number_text(bound)}")
         for bound, op, words in bounds
         if bound is not None
     ]
@@ -160,9 +158,8 @@ def _seed_columns(conn: duckdb.DuckDBPyConnection, seed: str, columns: list[str]
     """Read the needed columns of a (small) reference seed into Python."""
     selected = ", ".join(quote_identifier(c) for c in columns)
     return conn.execute(
-        f"SELECT {selected} FROM read_csv($path, header=true, all_varchar=true, delim=',', "
-        "quote='\"')",
-        {"path": str(SEEDS_DIR / f"{quote_identifier(seed).strip(chr(34))}.csv")},
+        f"SELECT {selected} FROM read_csv($path, header=true, all_varchar=true, delim=',', quote='\"')",
+        {"path": str(SEEDS_DIR / f"{check_identifier(seed)}.csv")},
     ).fetchall()
 
 
@@ -222,55 +219,98 @@ def plan_checks(
     index = {name: i for i, name in enumerate(contract.column_names)}
     normalised, typed, outputs = [], [], {}
     checks: list[Check] = []
+    aliases: list[str] = []
     for i, column in enumerate(contract.columns):
-        v, t = f"v{i}", f"t{i}"
+        # Text columns are stored once: their typed value is the normalised text.
+        v = f"v{i}"
+        t = v if column.logical_type == "string" else f"t{i}"
         blank = f"trim(c{i}) = ''"
         if column.null_markers:
             blank += f" OR list_contains({sql.param(list(column.null_markers))}, trim(c{i}))"
         normalised.append(f"CASE WHEN {blank} THEN NULL ELSE trim(c{i}) END AS {v}")
-        typed.append(f"{_typed(column, v, sql, separator)} AS {t}")
+        if t == v:
+            aliases.append(f"{v} AS t{i}")
+        else:
+            typed.append(f"{_typed(column, v, sql, separator)} AS {t}")
         if column.required:
-            checks.append(Check("verplicht", column.name, f"({v} IS NULL)", v,
-                                "verplichte waarde ontbreekt", False))
+            checks.append(Check("verplicht", column.name, f"({v} IS NULL)", v, "verplichte waarde ontbreekt", False))
         if column.logical_type != "string":
             code, detail = _type_detail(column, separator)
             checks.append(Check(code, column.name, f"({v} IS NOT NULL AND {t} IS NULL)", v, detail))
         if column.enum:
             shown = ", ".join(column.enum[:_ENUM_SHOWN]) + (", …" if len(column.enum) > _ENUM_SHOWN else "")
-            checks.append(Check("onbekende_waarde", column.name,
-                                f"(NOT list_contains({sql.param(list(column.enum))}, {t}))", v,
-                                f"is geen toegestane waarde (toegestaan: {shown})"))
+            checks.append(
+                Check(
+                    "onbekende_waarde",
+                    column.name,
+                    f"(NOT list_contains({sql.param(list(column.enum))}, {t}))",
+                    v,
+                    f"is geen toegestane waarde (toegestaan: {shown})",
+                )
+            )
         if column.pattern:
-            checks.append(Check("patroon", column.name,
-                                f"(NOT regexp_full_match({t}, {sql.param(column.pattern)}))", v,
-                                "heeft niet de afgesproken vorm"))
+            checks.append(
+                Check(
+                    "patroon",
+                    column.name,
+                    f"(NOT regexp_full_match({t}, {sql.param(column.pattern)}))",
+                    v,
+                    "heeft niet de afgesproken vorm",
+                )
+            )
         if column.max_length is not None:
-            checks.append(Check("te_lang", column.name, f"(length({t}) > {sql.param(column.max_length)})",
-                                v, f"is langer dan {column.max_length} tekens"))
+            checks.append(
+                Check(
+                    "te_lang",
+                    column.name,
+                    f"(length({t}) > {sql.param(column.max_length)})",
+                    v,
+                    f"is langer dan {column.max_length} tekens",
+                )
+            )
         if column.min_length is not None:
-            checks.append(Check("te_kort", column.name, f"(length({t}) < {sql.param(column.min_length)})",
-                                v, f"is korter dan {column.min_length} tekens"))
+            checks.append(
+                Check(
+                    "te_kort",
+                    column.name,
+                    f"(length({t}) < {sql.param(column.min_length)})",
+                    v,
+                    f"is korter dan {column.min_length} tekens",
+                )
+            )
         checks += _range_checks(column, t, v, sql)
         if column.reference is not None:
-            key = f"t{index[column.reference.key_column]}" if column.reference.key_column else None
+            key_column = column.reference.key_column
+            key = None
+            if key_column:
+                key_index = index[key_column]
+                string_key = contract.columns[key_index].logical_type == "string"
+                key = f"v{key_index}" if string_key else f"t{key_index}"
             checks.append(_reference_check(conn, column, column.reference, t, v, key, sql, outputs))
         if column.unique:
-            checks.append(Check("dubbele_sleutel", column.name, "false", v,
-                                "komt al eerder in het bestand voor", unique_key=t))
-    references = {name: f"t{i}" for name, i in index.items()}
+            checks.append(
+                Check("dubbele_sleutel", column.name, "false", v, "komt al eerder in het bestand voor", unique_key=t)
+            )
+    references = {c.name: f"v{i}" if c.logical_type == "string" else f"t{i}" for i, c in enumerate(contract.columns)}
     for number, rule in enumerate(contract.rules):
         compiled = compile_expression(rule.expression, references, f"r{number}_")
         sql.parameters.update(compiled.parameters)
-        checks.append(Check(rule.code, rule.column, f"(NOT coalesce({compiled.sql}, true))",
-                            f"v{index[rule.column]}", rule.message, False))
+        checks.append(
+            Check(
+                rule.code,
+                rule.column,
+                f"(NOT coalesce({compiled.sql}, true))",
+                f"v{index[rule.column]}",
+                rule.message,
+                False,
+            )
+        )
     sql.parameters.update(
         {"periode": period, "periode_start": bounds[0], "periode_eind": bounds[1], "leverancier": supplier}
     )
     masks: dict[int, list[str]] = {}
     for k, check in enumerate(checks):
-        masks.setdefault(k // _BITS, []).append(
-            f"(CAST(coalesce({check.failure}, false) AS BIGINT) << {k % _BITS})"
-        )
+        masks.setdefault(k // _BITS, []).append(f"(CAST(coalesce({check.failure}, false) AS BIGINT) << {k % _BITS})")
     mask_sql = [f"({' | '.join(parts)}) AS __fouten{n}" for n, parts in sorted(masks.items())]
     joined = "concat_ws(chr(31), " + ", ".join(f"c{i}" for i in range(len(contract.columns))) + ")"
     output_sql = [f"{expr} AS o_{name.lstrip('_')}" for name, expr in outputs.items()]
@@ -281,14 +321,15 @@ def plan_checks(
                    regexp_matches({joined}, {sql.param(prefilter)}) AS __pii
             FROM ({source})
         ),
-        t AS (SELECT *, {", ".join(typed)} FROM v)
+        t AS (SELECT *{"".join(", " + x for x in typed)} FROM v)
         SELECT *{"".join(", " + o for o in output_sql)}, {", ".join(mask_sql)} FROM t
     """
-    return CheckPlan(statement, sql, checks, {n: f"o_{n.lstrip('_')}" for n in outputs})
+    return CheckPlan(statement, sql, checks, {n: f"o_{n.lstrip('_')}" for n in outputs}, aliases)
 
 
-def run_checks(conn: duckdb.DuckDBPyConnection, plan: CheckPlan, row_numbers: bool,
-               parameters: dict[str, object]) -> None:
+def run_checks(
+    conn: duckdb.DuckDBPyConnection, plan: CheckPlan, row_numbers: bool, parameters: dict[str, object]
+) -> None:
     """Build `__dvcc_checked` (with `__rij` and `__ok`) and mark duplicate keys."""
     conn.execute(plan.statement, plan.sql.used(plan.statement) | parameters)
     for k, check in enumerate(plan.checks):
@@ -306,16 +347,15 @@ def run_checks(conn: duckdb.DuckDBPyConnection, plan: CheckPlan, row_numbers: bo
         )
     row_number = "" if row_numbers else "rowid + 2 AS __rij, "
     conn.execute(
-        f"CREATE OR REPLACE TEMP VIEW {CHECKED} AS SELECT {row_number}*, {plan.ok} AS __ok FROM {_DATA}"
+        f"CREATE OR REPLACE TEMP VIEW {CHECKED} AS SELECT {row_number}*, "
+        f"{''.join(a + ', ' for a in plan.aliases)}{plan.ok} AS __ok FROM {_DATA}"
     )
 
 
 def summarise(conn: duckdb.DuckDBPyConnection, plan: CheckPlan) -> RowOutcome:
     """Counts for every check; row numbers and an example value only for the failed ones."""
     counts = [f"count_if({plan.failed(k)})" for k in range(len(plan.checks))]
-    row = conn.execute(
-        f"SELECT count(*), count_if(NOT __ok), {', '.join(counts) or '0'} FROM {CHECKED}"
-    ).fetchone()
+    row = conn.execute(f"SELECT count(*), count_if(NOT __ok), {', '.join(counts) or '0'} FROM {CHECKED}").fetchone()
     total, invalid = int(row[0]), int(row[1])
     failed = [(k, int(n)) for k, n in enumerate(row[2:]) if n]
     if not failed:
@@ -334,7 +374,13 @@ def summarise(conn: duckdb.DuckDBPyConnection, plan: CheckPlan) -> RowOutcome:
         value = values[2 * n + 1]
         more = f" (en nog {count - 1} rijen)" if count > 1 else ""
         shown = f"'{shown_value(value)}' " if check.show_value else ""
-        problems.append(Problem(check.code, check.column,
-                                f"kolom `{check.column}`, rij {rows[0]}: {shown}{check.detail}{more}",
-                                rows, count))
+        problems.append(
+            Problem(
+                check.code,
+                check.column,
+                f"kolom `{check.column}`, rij {rows[0]}: {shown}{check.detail}{more}",
+                rows,
+                count,
+            )
+        )
     return RowOutcome(total, invalid, problems)

@@ -20,9 +20,7 @@ _LEFT = r"(?:^|[^0-9A-Za-z_.,-]|[.,][^0-9])"
 _RIGHT = r"(?:$|[^0-9A-Za-z_.,-]|[.,](?:$|[^0-9]))"
 BSN_PATTERN = _LEFT + r"([0-9]{9}|[0-9]{4}\.[0-9]{2}\.[0-9]{3})" + _RIGHT
 EMAIL_PATTERN = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
-IBAN_PATTERN = (
-    r"(?:^|[^0-9A-Za-z])([A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)(?:$|[^0-9A-Za-z])"
-)
+IBAN_PATTERN = r"(?:^|[^0-9A-Za-z])([A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)(?:$|[^0-9A-Za-z])"
 PHONE_PATTERN = (
     r"(?:^|[^0-9A-Za-z_-])("
     r"(?:\+31|0031)[ -]?(?:\(0\)[ -]?)?[1-9](?:[ -]?[0-9]){8}"
@@ -31,13 +29,97 @@ PHONE_PATTERN = (
 )
 PREFILTER = "|".join([BSN_PATTERN, EMAIL_PATTERN, "(?i:" + IBAN_PATTERN + ")", PHONE_PATTERN])
 
+# IBAN length per country (ISO 13616 registry): a candidate must match its country's length,
+# so identifiers that merely look like one (P + hex, as police ids) are not flagged.
+IBAN_LENGTHS = [
+    f"{code[:2]}:{code[2:]}"
+    for code in [
+        "AD24",
+        "AE23",
+        "AL28",
+        "AT20",
+        "AZ28",
+        "BA20",
+        "BE16",
+        "BG22",
+        "BH22",
+        "BR29",
+        "BY28",
+        "CH21",
+        "CR22",
+        "CY28",
+        "CZ24",
+        "DE22",
+        "DK18",
+        "DO28",
+        "EE20",
+        "EG29",
+        "ES24",
+        "FI18",
+        "FO18",
+        "FR27",
+        "GB22",
+        "GE22",
+        "GI23",
+        "GL18",
+        "GR27",
+        "GT28",
+        "HR21",
+        "HU28",
+        "IE22",
+        "IL23",
+        "IQ23",
+        "IS26",
+        "IT27",
+        "JO30",
+        "KW30",
+        "KZ20",
+        "LB28",
+        "LC32",
+        "LI21",
+        "LT20",
+        "LU20",
+        "LV21",
+        "MC27",
+        "MD24",
+        "ME22",
+        "MK19",
+        "MR27",
+        "MT31",
+        "MU30",
+        "NL18",
+        "NO15",
+        "PK24",
+        "PL28",
+        "PS29",
+        "PT25",
+        "QA29",
+        "RO24",
+        "RS22",
+        "SA24",
+        "SC31",
+        "SE24",
+        "SI19",
+        "SK24",
+        "SM27",
+        "ST25",
+        "SV28",
+        "TL23",
+        "TN24",
+        "TR26",
+        "UA29",
+        "VA22",
+        "VG24",
+        "XK20",
+    ]
+]
+
 KINDS = {
     "bsn": "een burgerservicenummer (BSN)",
     "email": "een e-mailadres",
     "iban": "een IBAN-rekeningnummer",
     "telefoon": "een telefoonnummer",
 }
-
 
 
 def _elfproef(y: str) -> str:
@@ -50,7 +132,7 @@ def _elfproef(y: str) -> str:
 def _mod97(z: str) -> str:
     """SQL: the IBAN `z` (no spaces, upper case) has a valid mod-97 check."""
     return (
-        f"(length({z}) BETWEEN 15 AND 34 AND list_reduce(list_transform("
+        f"(list_contains($iban_lengths, substr({z}, 1, 2) || ':' || length({z})) AND list_reduce(list_transform("
         f"string_split(substr({z}, 5) || substr({z}, 1, 4), ''), "
         "lambda ch: CASE WHEN ch BETWEEN 'A' AND 'Z' THEN ascii(ch) - 55 ELSE ascii(ch) - 48 END), "
         "lambda acc, d: (acc * CASE WHEN d >= 10 THEN 100 ELSE 10 END + d) % 97, 0) = 1)"
@@ -62,9 +144,7 @@ def _column_tests(column: str) -> dict[str, str]:
     elfproef = _elfproef("replace(x, '.', '')")
     mod97 = _mod97("replace(w, ' ', '')")
     bsn = f"len(list_filter(regexp_extract_all({column}, $bsn, 1), lambda x: {elfproef})) > 0"
-    iban = (
-        f"len(list_filter(regexp_extract_all(upper({column}), $iban, 1), lambda w: {mod97})) > 0"
-    )
+    iban = f"len(list_filter(regexp_extract_all(upper({column}), $iban, 1), lambda w: {mod97})) > 0"
     return {
         "bsn": bsn,
         "email": f"regexp_matches({column}, $email)",
@@ -109,7 +189,13 @@ def screen_personal_data(
         FROM hits WHERE h.treffer
         GROUP BY ALL ORDER BY 1, 2
         """,
-        {"bsn": BSN_PATTERN, "email": EMAIL_PATTERN, "iban": IBAN_PATTERN, "telefoon": PHONE_PATTERN},
+        {
+            "bsn": BSN_PATTERN,
+            "email": EMAIL_PATTERN,
+            "iban": IBAN_PATTERN,
+            "iban_lengths": IBAN_LENGTHS,
+            "telefoon": PHONE_PATTERN,
+        },
     ).fetchall()
     problems = []
     for index, kind, hits, first_rows in rows:

@@ -16,15 +16,24 @@ from dvcc_pipeline.ingestion.validator import validate_file
 
 
 def measure(path: Path, contract_id: str | None = None) -> dict[str, object]:
-    """Seconds for plain `read_csv` (all text, counted) and for the full validator."""
+    """Seconds for plain DuckDB `read_csv` and for the full validator on the same file.
+
+    Two baselines: counting rows (DuckDB may skip building the values) and loading every
+    value as text into a table, which is the fair comparison for a validator that must
+    look at every value.
+    """
     path = Path(path)
     conn = duckdb.connect()
     conn.execute("SET enable_progress_bar = false")
     start = time.perf_counter()
-    rows = conn.execute(
-        "SELECT count(*) FROM (SELECT * FROM read_csv($path, all_varchar=true))", {"path": str(path)}
-    ).fetchone()[0]
-    plain = time.perf_counter() - start
+    rows = conn.execute("SELECT count(*) FROM read_csv($path, all_varchar=true)", {"path": str(path)}).fetchone()[0]
+    count_only = time.perf_counter() - start
+    start = time.perf_counter()
+    conn.execute(
+        "CREATE TEMP TABLE plain AS SELECT * FROM read_csv($path, all_varchar=true)",
+        {"path": str(path)},
+    )
+    load_all = time.perf_counter() - start
     conn.close()
     start = time.perf_counter()
     receipt = validate_file(path, contract_id)
@@ -33,9 +42,11 @@ def measure(path: Path, contract_id: str | None = None) -> dict[str, object]:
         "bestand": path.name,
         "bytes": path.stat().st_size,
         "rijen": rows,
-        "read_csv_seconden": round(plain, 3),
+        "read_csv_telling_seconden": round(count_only, 3),
+        "read_csv_seconden": round(load_all, 3),
         "validator_seconden": round(validator, 3),
-        "verhouding": round(validator / plain, 2) if plain else None,
+        "verhouding": round(validator / load_all, 2) if load_all else None,
+        "verhouding_telling": round(validator / count_only, 2) if count_only else None,
         "status": receipt.status,
     }
 

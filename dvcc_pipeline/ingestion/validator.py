@@ -103,16 +103,14 @@ def check_file(
         scan, parameters, row_numbers = f"SELECT * FROM {SRC}", {}, True
     else:
         scan, parameters, row_numbers = source.scan_sql, source.scan_parameters, False
-    plan = plan_checks(
-        conn, contract, scan, row_numbers, identity.period, bounds, identity.supplier, PREFILTER
-    )
+    plan = plan_checks(conn, contract, scan, row_numbers, identity.period, bounds, identity.supplier, PREFILTER)
     try:
         run_checks(conn, plan, row_numbers, parameters)
     except duckdb.Error as exc:  # e.g. a line longer than DuckDB's limit
-        return CheckOutcome(REJECTED, problems=[Problem("onleesbaar", None, f"het bestand kan niet worden gelezen: {shown_value(str(exc).splitlines()[0], 120)}")])
-    personal = screen_personal_data(
-        conn, source.header, prefiltered=f"(SELECT * FROM {CHECKED} WHERE __pii)"
-    )
+        reason = shown_value(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, 120)
+        problem = Problem("onleesbaar", None, f"het bestand kan niet worden gelezen: {reason}")
+        return CheckOutcome(REJECTED, problems=[problem])
+    personal = screen_personal_data(conn, source.header, prefiltered=f"(SELECT * FROM {CHECKED} WHERE __pii)")
     rows = summarise(conn, plan)
     if personal:
         return CheckOutcome(REJECTED, rows.rows_total, 0, rows.rows_total, personal, personal_data=True)

@@ -40,6 +40,8 @@ final as (
     left join doelen
         on vm.onderwerp = doelen.meting
         and vm.regio_code = '{{ var("vm_regio_eenheid") }}'
+    -- the published table holds percentages; the respondent counts only decide `betrouwbaar`
+    where vm.onderwerp <> 'respondenten'
 )
 
 select * from final

@@ -1,0 +1,161 @@
+"""The whole pipeline on the scale-1 demo data: `dvcc demo`, then the figures of figures.md.
+
+Runs the real CLI in a subprocess (generator, Dagster jobs, dbt, GX checks, publication)
+once per session, then queries what it published. Figures come from the spec, not from the
+implementation: ranges and percentages are copied from ../shared/spec/figures.md.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+BIN = Path(sys.executable).parent
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("demo_home")
+    env = {**os.environ, "DVCC_HOME": str(home)}
+    result = subprocess.run(
+        [str(BIN / "dvcc"), "demo"], env=env, capture_output=True, text=True, timeout=1800
+    )
+    (home / "demo_output.txt").write_text(result.stdout + result.stderr, encoding="utf-8")
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return home
+
+
+@pytest.fixture(scope="session")
+def published(demo_home: Path):
+    conn = duckdb.connect(str(demo_home / "published" / "published.duckdb"), read_only=True)
+    yield conn
+    conn.close()
+
+
+def _eenheid_2024(published, delictsvorm: str) -> tuple[int, float]:
+    row = published.execute(
+        """
+        select aangiften, schadebedrag_eur from ind_delictsvormen_jaar
+        where jaar = 2024 and regio_niveau = 'eenheid' and delictsvorm = ?
+        """,
+        [delictsvorm],
+    ).fetchone()
+    assert row is not None, delictsvorm
+    return int(row[0]), float(row[1])
+
+
+def test_demo_prints_a_dutch_summary(demo_home: Path) -> None:
+    output = (demo_home / "demo_output.txt").read_text(encoding="utf-8")
+    assert "Leveringen ontvangen" in output
+    assert "Gepubliceerd:" in output
+    assert "aan_en_verkoopfraude" in output
+
+
+def test_designed_deliveries_get_their_status(demo_home: Path) -> None:
+    from dvcc_pipeline.demo.generator import _scenarios
+
+    with duckdb.connect(str(demo_home / "warehouse" / "dvcc.duckdb"), read_only=True) as conn:
+        statuses = conn.execute("select bestandsnaam, list(status) from raw.deliveries group by 1").fetchall()
+    by_name = dict(statuses)
+    for scenario in _scenarios():
+        assert scenario.expected_status in by_name[scenario.file_name], scenario
+
+
+@pytest.mark.parametrize(
+    ("delictsvorm", "count_range", "damage_range"),
+    [
+        ("aan_en_verkoopfraude", (5500, 5599), (1_300_000, 1_399_999)),
+        ("beleggingsfraude", (284, 284), (5_550_000, 5_649_999)),
+        ("bankhelpdeskfraude", (1100, 1199), (4_250_000, 4_349_999)),
+    ],
+)
+def test_police_2024_per_delictsvorm(published, delictsvorm, count_range, damage_range) -> None:
+    count, damage = _eenheid_2024(published, delictsvorm)
+    assert count_range[0] <= count <= count_range[1]
+    assert damage_range[0] <= damage <= damage_range[1]
+
+
+def test_the_three_forms_together(published) -> None:
+    forms = ["aan_en_verkoopfraude", "beleggingsfraude", "bankhelpdeskfraude"]
+    totals = [_eenheid_2024(published, f) for f in forms]
+    assert 6800 <= sum(c for c, _ in totals) <= 6899
+    assert sum(d for _, d in totals) > 10_000_000
+
+
+def test_rankings(published) -> None:
+    rows = published.execute(
+        """
+        select delictsvorm, aangiften, schadebedrag_eur from ind_delictsvormen_jaar
+        where jaar = 2024 and regio_niveau = 'eenheid'
+        """
+    ).fetchall()
+    by_count = sorted(rows, key=lambda r: r[1] or 0, reverse=True)
+    by_damage = sorted(rows, key=lambda r: r[2] or 0, reverse=True)
+    online = [r for r in by_count if r[0] not in ("offline_fraude", "offline_overig", "ongelabeld")]
+    assert online[0][0] == "aan_en_verkoopfraude"
+    assert [r[0] for r in by_damage[:2]] == ["beleggingsfraude", "bankhelpdeskfraude"]
+
+
+@pytest.mark.parametrize(("reeks", "expected"), [("cybercrime", -42), ("fraude_totaal", 9), ("gedigitaliseerd", 12)])
+def test_registered_trend_2023_2024(published, reeks: str, expected: int) -> None:
+    pct, breuk, toelichting = published.execute(
+        """
+        select verandering_pct, trendbreuk, toelichting from ind_trend_jaar
+        where jaar = 2024 and regio_niveau = 'eenheid' and reeks = ? and methode = 'geregistreerd'
+        """,
+        [reeks],
+    ).fetchone()
+    assert round(float(pct)) == expected
+    assert breuk is True
+    assert "MK2019" in toelichting and "MK2024" in toelichting
+
+
+@pytest.mark.parametrize(
+    ("onderwerp", "expected"),
+    [("aangifte_online", 16.9), ("melding_elders_online", 40.0), ("slachtoffer_online_totaal", 15.6)],
+)
+def test_veiligheidsmonitor_2023_re03(published, onderwerp: str, expected: float) -> None:
+    (value,) = published.execute(
+        "select waarde from ind_veiligheidsmonitor where jaar = 2023 and regio_code = 'RE03' and onderwerp = ?",
+        [onderwerp],
+    ).fetchone()
+    assert float(value) == expected
+
+
+def test_no_small_cell_visible_below_district(published) -> None:
+    small = published.execute(
+        """
+        select count(*) from ind_delictsvormen_jaar
+        where regio_niveau in ('gemeente', 'basisteam') and aangiften between 1 and 4
+        """
+    ).fetchone()[0]
+    suppressed = published.execute(
+        "select count(*) from ind_delictsvormen_jaar where onderdrukt"
+    ).fetchone()[0]
+    assert small == 0
+    assert suppressed > 0
+
+
+def test_programme_progress_has_targets_met_and_behind(published) -> None:
+    statuses = {s for (s,) in published.execute("select distinct status from ind_programma_voortgang").fetchall()}
+    assert "achter" in statuses
+    assert statuses & {"behaald", "op_koers"}
+
+
+def test_every_municipality_has_an_extract(demo_home: Path) -> None:
+    reference = Path(__file__).parents[1] / "dbt_project" / "seeds" / "gemeenten_midden_nederland.csv"
+    codes = [line.split(",")[0] for line in reference.read_text(encoding="utf-8").splitlines()[1:]]
+    extracts = {p.stem for p in (demo_home / "published" / "gemeenten").glob("*.duckdb")}
+    assert set(codes) <= extracts
+
+
+def test_landing_is_left_empty(demo_home: Path) -> None:
+    leftovers = [p for p in (demo_home / "landing").rglob("*") if p.is_file()]
+    assert leftovers == []
