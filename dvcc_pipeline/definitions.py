@@ -12,6 +12,8 @@ from dvcc_pipeline.ingestion.assets import (  # noqa: E402
     LEDGER_ASSET,
     landing_opruimen,
 )
+from dvcc_pipeline.ingestion.freshness import FRESHNESS_CHECKS, FRESHNESS_JOB, FRESHNESS_SCHEDULE  # noqa: E402
+from dvcc_pipeline.ingestion.retention_job import RETENTION_JOB, RETENTION_SCHEDULE  # noqa: E402
 from dvcc_pipeline.ingestion.sensors import LANDING_SENSORS  # noqa: E402
 from dvcc_pipeline.jobs import PROCESSING_JOB  # noqa: E402
 from dvcc_pipeline.publication.assets import PUBLICATION_ASSETS  # noqa: E402
@@ -22,8 +24,9 @@ from dvcc_pipeline.warehouse import WarehouseResource  # noqa: E402
 
 defs = dg.Definitions(
     assets=[*INGESTION_ASSETS.values(), LEDGER_ASSET, dvcc_dbt_assets, *PUBLICATION_ASSETS],
-    asset_checks=QUALITY_CHECKS,
-    jobs=[*INGESTION_JOBS.values(), landing_opruimen, PROCESSING_JOB],
+    asset_checks=[*QUALITY_CHECKS, *FRESHNESS_CHECKS],
+    jobs=[*INGESTION_JOBS.values(), landing_opruimen, PROCESSING_JOB, FRESHNESS_JOB, RETENTION_JOB],
+    schedules=[FRESHNESS_SCHEDULE, RETENTION_SCHEDULE],
     sensors=LANDING_SENSORS,
     resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},
 )

@@ -6,6 +6,7 @@ the partition range), then one processing run builds, checks and publishes.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from dataclasses import dataclass, field
 
@@ -18,7 +19,6 @@ from dagster._core.storage.tags import (
 from dvcc_pipeline.config import FEEDS, Settings
 from dvcc_pipeline.ingestion import scan_landing
 from dvcc_pipeline.ingestion.assets import PARTITIONS, ingestion_asset_key
-
 
 # Headless runs print the Dutch summary; Dagster's own step log stays in the instance (UI).
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
@@ -81,13 +81,17 @@ def run_pipeline(defs: dg.Definitions, instance: dg.DagsterInstance, settings: S
     """Ingest everything in landing (ignoring the settle time), then build, check, publish."""
     settings = dataclasses.replace(settings, settle_seconds=0.0)
     outcome = RunOutcome()
-    for feed_id in FEEDS:
-        result = _ingest_feed(defs, instance, settings, feed_id)
-        if result is not None:
-            outcome.ingestion_runs.append(result.run_id)
-            _failures(result, outcome)
-    processing = defs.resolve_job_def("verwerking").execute_in_process(
-        instance=instance, run_config=QUIET_LOGS, raise_on_error=False
-    )
+    log_path = settings.home / "logs" / "run.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    # dagster-dbt echoes dbt's log to stdout; headless, it goes to a file (the UI keeps it too).
+    with log_path.open("a", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+        for feed_id in FEEDS:
+            result = _ingest_feed(defs, instance, settings, feed_id)
+            if result is not None:
+                outcome.ingestion_runs.append(result.run_id)
+                _failures(result, outcome)
+        processing = defs.resolve_job_def("verwerking").execute_in_process(
+            instance=instance, run_config=QUIET_LOGS, raise_on_error=False
+        )
     _failures(processing, outcome)
     return outcome
