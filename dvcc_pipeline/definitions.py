@@ -2,9 +2,11 @@
 
 import dagster as dg
 
-from dvcc_pipeline.config import export_to_environment, get_settings
+from dvcc_pipeline.config import get_settings
+from dvcc_pipeline.instance import prepare_instance
 
-export_to_environment(get_settings())
+# DVCC_HOME's folders, Dagster's instance config and the derived paths (dbt, Dagster) first.
+prepare_instance(get_settings())
 
 from dvcc_pipeline.ingestion.assets import (  # noqa: E402
     INGESTION_ASSETS,

@@ -231,3 +231,12 @@ def test_file_name_matching_no_pattern(tmp_path: Path) -> None:
     receipt = validate_file(path)
     assert receipt.status == "afgekeurd" and receipt.exit_code == 2
     assert receipt.problems[0].code == "onbekende_bestandsnaam"
+
+
+def test_header_and_a_single_cut_off_character_is_rejected_not_crashed(tmp_path: Path) -> None:
+    """Found by the property test: a data line of one byte without a newline."""
+    path = tmp_path / "politie_registraties_2024Q3.csv"
+    path.write_bytes((",".join(header(POLICE)) + "\nP").encode("utf-8"))
+    receipt = validate_file(path)
+    assert receipt.status == "afgekeurd"
+    assert "interne_fout" not in {p.code for p in receipt.problems}

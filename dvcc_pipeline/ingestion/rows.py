@@ -356,7 +356,7 @@ def summarise(conn: duckdb.DuckDBPyConnection, plan: CheckPlan) -> RowOutcome:
     """Counts for every check; row numbers and an example value only for the failed ones."""
     counts = [f"count_if({plan.failed(k)})" for k in range(len(plan.checks))]
     row = conn.execute(f"SELECT count(*), count_if(NOT __ok), {', '.join(counts) or '0'} FROM {CHECKED}").fetchone()
-    total, invalid = int(row[0]), int(row[1])
+    total, invalid = int(row[0] or 0), int(row[1] or 0)  # count_if over no rows is NULL
     failed = [(k, int(n)) for k, n in enumerate(row[2:]) if n]
     if not failed:
         return RowOutcome(total, invalid, [])
