@@ -16,6 +16,7 @@ from dvcc_pipeline.publication.contract import load_published_contract
 from dvcc_pipeline.quality.checks import QUALITY_CHECKS, SUITES
 from dvcc_pipeline.quality.gate import break_mart, publication_state, run_gate_and_publication
 from dvcc_pipeline.quality.runner import run_suites
+from dvcc_pipeline.transformation.project import mart_asset_key
 
 
 @pytest.fixture()
@@ -104,7 +105,7 @@ def test_failing_blocking_check_stops_publication_and_keeps_the_last_good_file(s
     ]
     blocking = [f for f in failed if f.severity == dg.AssetCheckSeverity.ERROR]
     assert [(f.asset_check_key.asset_key, f.asset_check_key.name) for f in blocking] == [
-        (dg.AssetKey(["ind_delictsvormen_jaar"]), "structuur")
+        (mart_asset_key("ind_delictsvormen_jaar"), "structuur")
     ]
     assert any("compound_columns_to_be_unique" in v for v in blocking[0].metadata["mislukte_verwachtingen"].value)
     assert "|" in blocking[0].metadata["afwijkende_rijen"].value
