@@ -100,6 +100,24 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return subprocess.call(cmd, cwd=REPO_ROOT)
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from dvcc_pipeline.bench import run_benchmark
+
+    return run_benchmark(scale=args.scale, seed=args.seed, workdir=Path(args.workdir) if args.workdir else None)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from dvcc_pipeline.reporting import write_reports
+
+    settings = get_settings()
+    written = write_reports(settings, quarter=args.quarter, basisteam=args.basisteam, gemeente=args.gemeente)
+    if not written:
+        print("Geen rapporten geschreven: is er al een publicatie? (dvcc run)", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"{len(written)} rapporten geschreven; overzicht: {settings.reports_dir / 'index.html'}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dvcc",
@@ -126,6 +144,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("validate", cmd_validate, "Toets een bestand aan zijn datacontract zonder iets te wijzigen.")
     p.add_argument("file", help="het te toetsen bestand")
     p.add_argument("--contract", help="contract-id (standaard: afgeleid uit de bestandsnaam)")
+    p = add("bench", cmd_bench, "Meet de hele pijplijn op schaal N tegen een kale DuckDB-basislijn.")
+    p.add_argument("--scale", type=float, default=20.0, help="volumefactor (standaard 20)")
+    p.add_argument("--seed", type=int, default=2025, help="startwaarde toevalsgenerator")
+    p.add_argument("--workdir", help="map voor de tijdelijke DVCC_HOME (standaard: een tijdelijke map)")
+    p = add("report", cmd_report, "Schrijf het informatiebeeld per basisteam en gemeente (HTML) uit de publicatie.")
+    p.add_argument("--quarter", help="kwartaal YYYYQn (standaard: het laatste gepubliceerde)")
+    target = p.add_mutually_exclusive_group()
+    target.add_argument("--basisteam", help="alleen dit basisteam")
+    target.add_argument("--gemeente", help="alleen deze gemeente (GMxxxx)")
     p = add("ui", cmd_ui, "Start de Dagster UI op deze DVCC_HOME.")
     p.add_argument("--port", type=int, default=3000)
     return parser

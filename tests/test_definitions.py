@@ -61,7 +61,7 @@ def test_workspace_validates() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("command", ["generate", "run", "demo", "validate", "ui"])
+@pytest.mark.parametrize("command", ["generate", "run", "demo", "validate", "ui", "bench", "report"])
 def test_every_command_has_help(command: str) -> None:
     result = subprocess.run([str(BIN / "dvcc"), command, "--help"], capture_output=True, text=True)
     assert result.returncode == 0
