@@ -111,8 +111,10 @@ def build_ingestion_asset(feed_id: str) -> dg.AssetsDefinition:
                 receipt = ingest_delivery(settings, conn, delivery.path)
                 context.log.info(f"{receipt.file_name}: {receipt.status}")
                 by_period[receipt.period or delivery.period].append(receipt)
-        for period, receipts in by_period.items():
-            context.add_asset_metadata(_partition_metadata(receipts), partition_key=period)
+        for period in periods:
+            receipts = by_period.get(period)
+            metadata = _partition_metadata(receipts) if receipts else {"status": "geen nieuwe levering in landing"}
+            context.add_asset_metadata(metadata, partition_key=period)
         rejected = [r for rs in by_period.values() for r in rs if r.status == REJECTED]
         return dg.MaterializeResult(
             check_results=[
