@@ -1,10 +1,11 @@
 """Step 3 (file checks) and reading a delivery into a DuckDB temp table.
 
 The file's own header is parsed once in Python; the body is read by DuckDB `read_csv`
-(every value as text) or, for Excel, by openpyxl in read-only mode without evaluating
-formulas. Data columns are addressed by position (`c0`, `c1`, …), so header text from a
-partner never ends up in SQL. The result is the temp view `__dvcc_src` with `__rij` (the
-row number as a spreadsheet shows it, header = 1) and the text columns.
+(every value as text) or, for Excel, by `xlsx.read_sheet` (openpyxl for unusual
+workbooks), formulas detected and never evaluated. Data columns are addressed by position
+(`c0`, `c1`, …), so header text from a partner never ends up in SQL. The result is the
+temp view `__dvcc_src` with `__rij` (the row number as a spreadsheet shows it, header = 1)
+and the text columns.
 """
 
 from __future__ import annotations
@@ -12,14 +13,15 @@ from __future__ import annotations
 import csv
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 from dvcc_pipeline.contracts import FeedContract
 from dvcc_pipeline.ingestion.receipt import Problem, shown_value
+from dvcc_pipeline.ingestion.xlsx import FORMULA, cell_text, read_sheet
 
 SRC = "__dvcc_src"
 _SRC_TABLE = "__dvcc_src_data"
@@ -242,34 +244,31 @@ def _register_arrow(conn: duckdb.DuckDBPyConnection, table: pa.Table) -> None:
     conn.execute(f"CREATE TEMP VIEW {SRC} AS SELECT * FROM {_SRC_TABLE}")
 
 
-def _cell_text(value: object) -> str | None:
-    """An Excel cell value as the text a CSV export would hold."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == time(0) else value.isoformat(" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "WAAR" if value else "ONWAAR"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else format(value, ".15g")
-    return str(value)
+def _openpyxl_rows(sheet: Any) -> list[tuple[int, list[object]]]:
+    """All rows of a read-only openpyxl sheet, formula cells as FORMULA, never evaluated."""
+    sheet.reset_dimensions()  # a wrong <dimension> must not cut rows or columns off
+    rows = []
+    for number, row in enumerate(sheet.iter_rows(), start=1):
+        rows.append(
+            (number, [FORMULA if getattr(cell, "data_type", None) == "f" else cell_text(cell.value) for cell in row])
+        )
+    return rows
 
 
-def read_xlsx_source(conn: duckdb.DuckDBPyConnection, path: Path, contract: FeedContract) -> SourceFile:
-    """Read the contract's worksheet once, formulas detected and never evaluated."""
+def _sheet_rows(path: Path, sheet_name: str, result: SourceFile) -> list[tuple[int, list[object]]] | None:
+    """The worksheet's rows (fast reader, openpyxl for unusual files); None after a file problem."""
+    rows = read_sheet(path, sheet_name)
+    if rows is not None:
+        return rows
     from openpyxl import load_workbook  # heavy import, only for the Excel feed
 
-    result = SourceFile()
-    sheet_name = contract.file.sheet_name or ""
     try:
         workbook = load_workbook(path, read_only=True, data_only=False, keep_links=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
         result.problems.append(
             _file_problem("geen_excel", f"het bestand is geen leesbare Excel-werkmap ({type(exc).__name__})")
         )
-        return result
+        return None
     try:
         if sheet_name not in workbook.sheetnames:
             found = ", ".join(f"`{shown_value(s)}`" for s in workbook.sheetnames) or "geen"
@@ -279,54 +278,61 @@ def read_xlsx_source(conn: duckdb.DuckDBPyConnection, path: Path, contract: Feed
                     f"werkblad `{sheet_name}` ontbreekt (gevonden: {found})",
                 )
             )
-            return result
-        sheet = workbook[sheet_name]
-        header: list[str] | None = None
-        row_numbers: list[int] = []
-        values: list[list[str | None]] = []
-        formulas: dict[int, list[int]] = {}
-        overflow: list[int] = []
-        for number, row in enumerate(sheet.iter_rows(), start=1):
-            texts: list[str | None] = []
-            for index, cell in enumerate(row):
-                if getattr(cell, "data_type", None) == "f" or (isinstance(cell.value, str) and cell.data_type == "f"):
-                    formulas.setdefault(index, []).append(number)
-                    texts.append(None)
-                else:
-                    texts.append(_cell_text(cell.value))
-            if header is None:
-                header = [(t or "").strip() for t in texts]
-                while header and header[-1] == "":
-                    header.pop()
-                continue
-            if all(t is None or t.strip() == "" for t in texts):
-                continue
-            if any(t not in (None, "") for t in texts[len(header) :]):
-                overflow.append(number)
-            texts = (texts + [None] * len(header))[: len(header)]
-            row_numbers.append(number)
-            values.append(texts)
+            return None
+        return _openpyxl_rows(workbook[sheet_name])
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
         result.problems.append(
             _file_problem("geen_excel", f"het werkblad kan niet worden gelezen ({type(exc).__name__})")
         )
-        return result
+        return None
     finally:
         workbook.close()
+
+
+def read_xlsx_source(conn: duckdb.DuckDBPyConnection, path: Path, contract: FeedContract) -> SourceFile:
+    """Read the contract's worksheet once, formulas detected and never evaluated."""
+    result = SourceFile()
+    sheet_name = contract.file.sheet_name or ""
+    rows = _sheet_rows(path, sheet_name, result)
+    if rows is None:
+        return result
+    header: list[str] | None = None
+    row_numbers: list[int] = []
+    values: list[list[object]] = []
+    formulas: dict[int, list[int]] = {}
+    overflow: list[int] = []
+    for number, texts in rows:
+        for index, text in enumerate(texts):
+            if text is FORMULA:
+                formulas.setdefault(index, []).append(number)
+                texts[index] = None
+        if header is None and number == 1:
+            header = [t.strip() if isinstance(t, str) else "" for t in texts]
+            while header and header[-1] == "":
+                header.pop()
+            continue
+        if header is None:  # no row 1: an empty header, as a spreadsheet shows it
+            header = []
+        if all(t is None or t.strip() == "" for t in texts):  # type: ignore[union-attr]
+            continue
+        if any(t not in (None, "") for t in texts[len(header) :]):
+            overflow.append(number)
+        row_numbers.append(number)
+        values.append((texts + [None] * len(header))[: len(header)])
     if header is None:
         result.problems.append(_file_problem("geen_kop", f"werkblad `{sheet_name}` is leeg"))
         return result
     result.header = header
     result.problems += compare_header(header, contract)
-    for index, rows in sorted(formulas.items()):
+    for index, lines in sorted(formulas.items()):
         column = header[index] if index < len(header) else f"kolom {index + 1}"
         result.problems.append(
             Problem(
                 "formule",
                 column,
-                f"kolom `{shown_value(column)}`, rij {rows[0]}: bevat een formule; lever waarden, geen formules",
-                rows[:10],
-                len(rows),
+                f"kolom `{shown_value(column)}`, rij {lines[0]}: bevat een formule; lever waarden, geen formules",
+                lines[:10],
+                len(lines),
             )
         )
     if overflow:

@@ -1,8 +1,10 @@
 """Step 4: the personal-data screen over every value of every column, in DuckDB SQL.
 
-A cheap pass over whole rows (all columns joined) finds candidate rows; only those are
-checked column by column with the exact tests: a 9-digit number passing the 11-test
-(BSN), an e-mail address, an IBAN with a valid mod-97 check and a Dutch phone number.
+A cheap pass over whole rows (all columns joined, inside the one scan of the row checks)
+finds candidate rows; of those, only the values that match the pre-filter themselves get
+the exact tests: a 9-digit number passing the 11-test (BSN), an e-mail address, an IBAN
+of a registered country with a valid mod-97 check and a Dutch phone number. The
+pre-filter accepts everything the exact tests can flag, so no value escapes the screen.
 Findings name column and rows, never the value.
 """
 
@@ -27,7 +29,6 @@ PHONE_PATTERN = (
     r"|0[1-9](?:[ -]?[0-9]){8}"
     r")(?:$|[^0-9A-Za-z_-])"
 )
-PREFILTER = "|".join([BSN_PATTERN, EMAIL_PATTERN, "(?i:" + IBAN_PATTERN + ")", PHONE_PATTERN])
 
 # IBAN length per country (ISO 13616 registry): a candidate must match its country's length,
 # so identifiers that merely look like one (P + hex, as police ids) are not flagged.
@@ -114,6 +115,27 @@ IBAN_LENGTHS = [
     ]
 ]
 
+
+def _iban_prefilter() -> str:
+    """IBAN_PATTERN for the pre-filter: only registered countries, any letter case.
+
+    The exact test runs on `upper(value)`, which also turns the dotless 'ı' into 'I' (the
+    only non-ASCII character whose upper case is an ASCII letter that case-insensitive
+    matching does not already cover), so 'ı' counts as a letter here.
+    """
+    letter = "[A-Zı]"
+    countries = "|".join("".join("[Iı]" if ch == "I" else ch for ch in entry[:2]) for entry in sorted(IBAN_LENGTHS))
+    return (
+        f"(?i:(?:^|[^0-9A-Za-z])(?:{countries})[0-9]{{2}}(?: ?(?:{letter}|[0-9]){{4}}){{2,7}}"
+        f"(?: ?(?:{letter}|[0-9]){{1,3}})?(?:$|[^0-9A-Za-z]))"
+    )
+
+
+# Cheap test per row (all columns joined) and per value; accepts every value that one of
+# the exact tests below can flag (IBANs of unregistered countries can never pass, so police
+# ids such as PC54164FDF9E1DE46 are no candidates).
+PREFILTER = "|".join([BSN_PATTERN, EMAIL_PATTERN, _iban_prefilter(), PHONE_PATTERN])
+
 KINDS = {
     "bsn": "een burgerservicenummer (BSN)",
     "email": "een e-mailadres",
@@ -139,8 +161,8 @@ def _mod97(z: str) -> str:
     )
 
 
-def _column_tests(column: str) -> dict[str, str]:
-    """SQL booleans, one per kind of personal data, over one text column."""
+def _tests(column: str) -> dict[str, str]:
+    """SQL booleans, one per kind of personal data, over one text value."""
     elfproef = _elfproef("replace(x, '.', '')")
     mod97 = _mod97("replace(w, ' ', '')")
     bsn = f"len(list_filter(regexp_extract_all({column}, $bsn, 1), lambda x: {elfproef})) > 0"
@@ -178,18 +200,25 @@ def screen_personal_data(
         candidates = prefiltered
     if conn.execute(f"SELECT count(*) FROM {candidates}").fetchone()[0] == 0:
         return []
-    structs = []
-    for index, column in enumerate(columns):
-        for kind, test in _column_tests(column).items():
-            structs.append(f"{{'kolom': {index}, 'soort': '{kind}', 'treffer': coalesce({test}, false)}}")
+    # One row per value of a candidate row; only values that pass the pre-filter themselves
+    # get the (costly) exact tests.
+    structs = [f"{{'soort': '{kind}', 'treffer': coalesce({test}, false)}}" for kind, test in _tests("waarde").items()]
     rows = conn.execute(
         f"""
-        WITH hits AS (SELECT __rij, unnest([{", ".join(structs)}]) AS h FROM {candidates})
-        SELECT h.kolom, h.soort, count(*), min(__rij, {FIRST_ROWS})
+        WITH cells AS (
+            SELECT __rij, unnest(range({len(columns)})) AS kolom, unnest([{", ".join(columns)}]) AS waarde
+            FROM {candidates}
+        ),
+        hits AS (
+            SELECT __rij, kolom, unnest([{", ".join(structs)}]) AS h
+            FROM cells WHERE regexp_matches(waarde, $prefilter)
+        )
+        SELECT kolom, h.soort, count(*), min(__rij, {FIRST_ROWS})
         FROM hits WHERE h.treffer
         GROUP BY ALL ORDER BY 1, 2
         """,
         {
+            "prefilter": PREFILTER,
             "bsn": BSN_PATTERN,
             "email": EMAIL_PATTERN,
             "iban": IBAN_PATTERN,
