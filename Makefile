@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DVCC_HOME ?= $(CURDIR)/.dvcc
 
-.PHONY: install demo test ui bench lint clean
+.PHONY: install browser demo test ui bench lint clean
 
 install: $(STAMP)
 
@@ -21,7 +21,11 @@ demo: install
 	rm -rf "$(DVCC_HOME)"
 	$(BIN)/dvcc demo
 
-test: install
+# The browser tests drive Debian's Chromium (CI runs as root on Debian); never a downloaded browser.
+browser:
+	command -v chromium || (apt-get update && apt-get install -y chromium)
+
+test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 

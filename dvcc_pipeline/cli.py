@@ -110,7 +110,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     from dvcc_pipeline.reporting import write_reports
 
     settings = get_settings()
-    written = write_reports(settings, quarter=args.quarter, basisteam=args.basisteam, gemeente=args.gemeente)
+    try:
+        written = write_reports(settings, quarter=args.quarter, basisteam=args.basisteam, gemeente=args.gemeente)
+    except ValueError as exc:  # unknown quarter, basisteam or gemeente
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
     if not written:
         print("Geen rapporten geschreven: is er al een publicatie? (dvcc run)", file=sys.stderr)
         return EXIT_FAILED

@@ -20,12 +20,13 @@ from dvcc_pipeline.ingestion.sensors import LANDING_SENSORS  # noqa: E402
 from dvcc_pipeline.jobs import PROCESSING_JOB  # noqa: E402
 from dvcc_pipeline.publication.assets import PUBLICATION_ASSETS  # noqa: E402
 from dvcc_pipeline.quality.checks import QUALITY_CHECKS  # noqa: E402
+from dvcc_pipeline.reporting.assets import REPORT_ASSETS  # noqa: E402
 from dvcc_pipeline.transformation.assets import dvcc_dbt_assets  # noqa: E402
 from dvcc_pipeline.transformation.project import dbt_resource  # noqa: E402
 from dvcc_pipeline.warehouse import WarehouseResource  # noqa: E402
 
 defs = dg.Definitions(
-    assets=[*INGESTION_ASSETS.values(), LEDGER_ASSET, dvcc_dbt_assets, *PUBLICATION_ASSETS],
+    assets=[*INGESTION_ASSETS.values(), LEDGER_ASSET, dvcc_dbt_assets, *PUBLICATION_ASSETS, *REPORT_ASSETS],
     asset_checks=[*QUALITY_CHECKS, *FRESHNESS_CHECKS],
     jobs=[*INGESTION_JOBS.values(), landing_opruimen, PROCESSING_JOB, FRESHNESS_JOB, RETENTION_JOB],
     schedules=[FRESHNESS_SCHEDULE, RETENTION_SCHEDULE],

@@ -91,3 +91,6 @@ def print_summary(settings: Settings, published: Path | None) -> None:
             print(f"Overzicht per delictsvorm niet beschikbaar: {exc}")
     if use_published:
         print(f"\nGepubliceerd: {published} (alleen-lezen openen)")
+    index = settings.reports_dir / "index.html"
+    if index.exists():
+        print(f"Informatiebeeld per basisteam en gemeente: {index}")

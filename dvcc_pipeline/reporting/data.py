@@ -1,0 +1,392 @@
+"""What a report shows, read from the published file only.
+
+Every figure comes from `published.duckdb`, opened read-only, so disclosure control holds by
+construction: a suppressed cell is NULL there and stays None here. Sums over municipalities
+(a basisteam's year-to-date count) add only the published cells and say how many cells were
+suppressed, so the reader knows the true figure is somewhat higher.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
+ONLINE_HOOFDCATEGORIEEN = ("cybercrime", "gedigitaliseerd")
+VM_ONDERWERPEN = ("slachtoffer_online_totaal", "aangifte_online", "melding_elders_online")
+VM_EENHEID = "RE03"
+
+# kerncijfers: (key, what the reader sees, bron, soort or None, measure)
+KERNCIJFERS: tuple[tuple[str, str, str, str | None, str], ...] = (
+    ("aangiften", "Aangiften bij de politie", "politie", "aangifte", "aantal"),
+    ("bank", "Fraudemeldingen bij banken", "bank", None, "aantal"),
+    ("fraudehelpdesk", "Meldingen bij de Fraudehelpdesk (slachtoffers)", "fraudehelpdesk", None, "aantal"),
+    ("schade_aangiften", "Schade in aangiften bij de politie (€)", "politie", "aangifte", "schadebedrag_eur"),
+    ("schade_bank", "Schade gemeld bij banken (€)", "bank", None, "schadebedrag_eur"),
+)
+
+
+@dataclass(frozen=True)
+class Region:
+    """A basisteam or a municipality, with the areas above it."""
+
+    niveau: str  # basisteam | gemeente
+    code: str  # GMxxxx, or the basisteam's name
+    naam: str
+    basisteam: str
+    district: str
+    eenheid: str
+    gemeenten: tuple[tuple[str, str], ...]  # (gemeentecode, gemeente) inside this region
+
+    @property
+    def gemeentecodes(self) -> list[str]:
+        return [code for code, _ in self.gemeenten]
+
+    @property
+    def slug(self) -> str:
+        base = self.code if self.niveau == "gemeente" else re.sub(r"[^a-z0-9]+", "-", self.naam.lower()).strip("-")
+        return f"{self.niveau}-{base}"
+
+
+@dataclass(frozen=True)
+class Sum:
+    """A sum of published cells; `onderdrukt` counts the suppressed cells it leaves out."""
+
+    waarde: Decimal | int | None
+    onderdrukt: int
+
+
+@dataclass(frozen=True)
+class Kerncijfer:
+    key: str
+    label: str
+    regio: Sum
+    regio_vorig: Sum
+    district: Sum
+    district_vorig: Sum
+    eenheid: Sum
+    eenheid_vorig: Sum
+
+
+@dataclass(frozen=True)
+class DelictsvormJaar:
+    delictsvorm: str
+    label: str
+    aangiften: int | None
+    schadebedrag_eur: Decimal | None
+    meldingen_bank: int | None
+    meldingen_fraudehelpdesk: int | None
+    onderdrukt: bool
+
+
+@dataclass(frozen=True)
+class Trend:
+    kwartalen: list[str]
+    reeksen: dict[str, list[int | None]]  # hoofdcategorie -> count per quarter
+    breukjaar: int | None
+    toelichting: str | None
+    jaarverandering: list[tuple[int, str, str, Decimal | None, bool]]  # jaar, reeks, methode, pct, onderdrukt
+
+
+@dataclass(frozen=True)
+class DarkNumber:
+    jaar: int
+    aangiften: int | None
+    aangiftebereidheid_pct: Decimal | None
+    vm_jaar: int | None
+    bron_aangiftebereidheid: str | None
+    geschat: int | None
+    ondergrens: int | None
+    bovengrens: int | None
+    onderdrukt: bool
+
+
+@dataclass(frozen=True)
+class VmWaarde:
+    regio_naam: str
+    regio_code: str
+    jaar: int
+    onderwerp: str
+    waarde: Decimal | None
+    ondergrens: Decimal | None
+    bovengrens: Decimal | None
+    betrouwbaar: bool | None
+    doelwaarde: Decimal | None
+    doeljaar: int | None
+
+
+@dataclass(frozen=True)
+class Voortgang:
+    doel: int | None
+    indicator: str
+    omschrijving: str
+    niveau: str
+    periode: int
+    realisatie: Decimal | None
+    doelwaarde: Decimal | None
+    doeljaar: int | None
+    verwacht: Decimal | None
+    status: str
+
+
+@dataclass(frozen=True)
+class Kwaliteit:
+    bron: str
+    leveringen: int | None
+    leveringen_afgekeurd: int | None
+    pct_rijen_afgekeurd: Decimal | None
+    pct_ongelabeld: Decimal | None
+    pct_hoofdcategorie_afwijkend: Decimal | None
+    ontbrekend: list[str] = field(default_factory=list)  # periods of this year without any delivery
+
+
+@dataclass(frozen=True)
+class ReportData:
+    region: Region
+    kwartaal: str
+    jaar: int
+    kwartaalnummer: int
+    k: int
+    publicatie_id: str
+    gepubliceerd_op: str
+    kerncijfers: list[Kerncijfer]
+    delictsvormen: list[DelictsvormJaar]
+    trend: Trend
+    dark_number: DarkNumber | None
+    veiligheidsmonitor: list[VmWaarde]
+    voortgang: list[Voortgang]
+    kwaliteit: list[Kwaliteit]
+    per_gemeente: list[tuple[str, str, dict[str, Sum]]] = field(default_factory=list)  # basisteams only
+
+
+def connect(published_path: Path) -> duckdb.DuckDBPyConnection:
+    """The published file, read-only: reports can never change what was published."""
+    return duckdb.connect(str(published_path), read_only=True)
+
+
+def published_quarters(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    return [r[0] for r in conn.execute("select distinct kwartaal from fct_meldingen_kwartaal order by 1").fetchall()]
+
+
+def regions(conn: duckdb.DuckDBPyConnection) -> list[Region]:
+    """Every basisteam, then every municipality, from dim_gemeente."""
+    rows = conn.execute(
+        "select gemeentecode, gemeente, basisteam, district, eenheid from dim_gemeente order by basisteam, gemeente"
+    ).fetchall()
+    teams: dict[str, list[tuple]] = {}
+    for row in rows:
+        teams.setdefault(row[2], []).append(row)
+    result = [
+        Region("basisteam", name, name, name, members[0][3], members[0][4], tuple((m[0], m[1]) for m in members))
+        for name, members in teams.items()
+    ]
+    result += [Region("gemeente", r[0], r[1], r[2], r[3], r[4], ((r[0], r[1]),)) for r in rows]
+    return result
+
+
+def load_report(conn: duckdb.DuckDBPyConnection, region: Region, kwartaal: str, k: int) -> ReportData:
+    match = QUARTER.match(kwartaal)
+    if not match:
+        raise ValueError(f"ongeldig kwartaal {kwartaal!r}, verwacht YYYYQn")
+    jaar, qn = int(match[1]), int(match[2])
+    publicatie_id, gepubliceerd_op = conn.execute(
+        "select publicatie_id, strftime(gepubliceerd_op, '%d-%m-%Y %H:%M') from publicatie "
+        "order by gepubliceerd_op desc limit 1"
+    ).fetchone()
+    return ReportData(
+        region=region,
+        kwartaal=kwartaal,
+        jaar=jaar,
+        kwartaalnummer=qn,
+        k=k,
+        publicatie_id=publicatie_id,
+        gepubliceerd_op=gepubliceerd_op,
+        kerncijfers=_kerncijfers(conn, region, jaar, qn),
+        delictsvormen=_delictsvormen(conn, region, jaar),
+        trend=_trend(conn, region, kwartaal),
+        dark_number=_dark_number(conn, region, jaar),
+        veiligheidsmonitor=_veiligheidsmonitor(conn, region, jaar),
+        voortgang=_voortgang(conn, jaar),
+        kwaliteit=_kwaliteit(conn, jaar, qn),
+        per_gemeente=[
+            (code, name, {key: s for (key, year), s in _sums(conn, [code], jaar, qn).items() if year == jaar})
+            for code, name in region.gemeenten
+        ]
+        if region.niveau == "basisteam" and len(region.gemeenten) > 1
+        else [],
+    )
+
+
+def _sums(conn: duckdb.DuckDBPyConnection, codes: Sequence[str], jaar: int, qn: int) -> dict[tuple[str, int], Sum]:
+    """Year-to-date sums of the published cells per kerncijfer and year (this and last)."""
+    result: dict[tuple[str, int], Sum] = {}
+    for key, _, bron, soort, measure in KERNCIJFERS:
+        rows = conn.execute(
+            f"""
+            select jaar, sum({measure}), count(*) filter (where {measure} is null and onderdrukt)
+            from fct_meldingen_kwartaal
+            where gemeentecode in (select unnest(?)) and bron = ? and (? is null or soort = ?)
+              and jaar in (?, ?) and cast(right(kwartaal, 1) as integer) <= ?
+            group by jaar
+            """,
+            [list(codes), bron, soort, soort, jaar - 1, jaar, qn],
+        ).fetchall()
+        found = {r[0]: Sum(r[1], r[2]) for r in rows}
+        for year in (jaar - 1, jaar):
+            result[(key, year)] = found.get(year, Sum(0, 0))
+    return result
+
+
+def _kerncijfers(conn: duckdb.DuckDBPyConnection, region: Region, jaar: int, qn: int) -> list[Kerncijfer]:
+    query = "select gemeentecode from dim_gemeente where district = ?"
+    district = [r[0] for r in conn.execute(query, [region.district]).fetchall()]
+    eenheid = [r[0] for r in conn.execute("select gemeentecode from dim_gemeente").fetchall()]
+    own, dist, unit = (_sums(conn, codes, jaar, qn) for codes in (region.gemeentecodes, district, eenheid))
+    return [
+        Kerncijfer(
+            key,
+            label,
+            own[(key, jaar)],
+            own[(key, jaar - 1)],
+            dist[(key, jaar)],
+            dist[(key, jaar - 1)],
+            unit[(key, jaar)],
+            unit[(key, jaar - 1)],
+        )
+        for key, label, *_ in KERNCIJFERS
+    ]
+
+
+def _delictsvormen(conn: duckdb.DuckDBPyConnection, region: Region, jaar: int) -> list[DelictsvormJaar]:
+    rows = conn.execute(
+        """
+        select i.delictsvorm, d.label, i.aangiften, i.schadebedrag_eur, i.meldingen_bank,
+               i.meldingen_fraudehelpdesk, i.onderdrukt
+        from ind_delictsvormen_jaar as i
+        join dim_delictsvorm as d using (delictsvorm)
+        where i.jaar = ? and i.regio_niveau = ? and i.regio_code = ? and d.hoofdcategorie in (select unnest(?))
+        order by i.rang nulls last, i.delictsvorm
+        """,
+        [jaar, region.niveau, region.code, list(ONLINE_HOOFDCATEGORIEEN)],
+    ).fetchall()
+    return [DelictsvormJaar(*r) for r in rows]
+
+
+def _trend(conn: duckdb.DuckDBPyConnection, region: Region, kwartaal: str) -> Trend:
+    rows = conn.execute(
+        """
+        select f.kwartaal, d.hoofdcategorie, sum(f.aantal)
+        from fct_meldingen_kwartaal as f
+        join dim_delictsvorm as d using (delictsvorm)
+        where f.bron = 'politie' and f.gemeentecode in (select unnest(?)) and f.kwartaal <= ?
+          and d.hoofdcategorie in (select unnest(?))
+        group by all
+        """,
+        [region.gemeentecodes, kwartaal, list(ONLINE_HOOFDCATEGORIEEN)],
+    ).fetchall()
+    kwartalen = [
+        r[0]
+        for r in conn.execute(
+            "select distinct kwartaal from fct_meldingen_kwartaal where kwartaal <= ? order by 1", [kwartaal]
+        ).fetchall()
+    ]
+    counts = {(r[0], r[1]): r[2] for r in rows}
+    reeksen = {h: [counts.get((q, h), 0) for q in kwartalen] for h in ONLINE_HOOFDCATEGORIEEN}
+    breuk = conn.execute(
+        "select jaar, any_value(toelichting) from ind_trend_jaar where trendbreuk group by jaar order by jaar limit 1"
+    ).fetchone()
+    changes = conn.execute(
+        """
+        select jaar, reeks, methode, verandering_pct, onderdrukt from ind_trend_jaar
+        where regio_niveau = ? and regio_code = ? and reeks in ('cybercrime', 'gedigitaliseerd')
+          and jaar <= ? and jaar >= ?
+        order by jaar, reeks, methode
+        """,
+        [region.niveau, region.code, int(kwartaal[:4]), (breuk[0] if breuk else int(kwartaal[:4]))],
+    ).fetchall()
+    return Trend(kwartalen, reeksen, breuk[0] if breuk else None, breuk[1] if breuk else None, changes)
+
+
+def _dark_number(conn: duckdb.DuckDBPyConnection, region: Region, jaar: int) -> DarkNumber | None:
+    row = conn.execute(
+        """
+        select jaar, aangiften, aangiftebereidheid_pct, vm_jaar, bron_aangiftebereidheid,
+               geschat_slachtoffers, ondergrens, bovengrens, onderdrukt
+        from ind_dark_number
+        where regio_niveau = ? and regio_code = ? and delictgroep = 'totaal' and jaar <= ?
+        order by jaar desc limit 1
+        """,
+        [region.niveau, region.code, jaar],
+    ).fetchone()
+    return DarkNumber(*row) if row else None
+
+
+def _veiligheidsmonitor(conn: duckdb.DuckDBPyConnection, region: Region, jaar: int) -> list[VmWaarde]:
+    """The latest VM year up to `jaar`, for the region's municipalities and the police unit."""
+    rows = conn.execute(
+        """
+        with laatste as (select max(jaar) as jaar from ind_veiligheidsmonitor where jaar <= ?)
+        select regio_naam, regio_code, v.jaar, onderwerp, waarde, ondergrens, bovengrens, betrouwbaar,
+               doelwaarde, doeljaar
+        from ind_veiligheidsmonitor as v, laatste
+        where v.jaar = laatste.jaar and onderwerp in (select unnest(?))
+          and (regio_code in (select unnest(?)) or regio_code = ?)
+        order by regio_code = ? desc, regio_naam, onderwerp
+        """,
+        [jaar, list(VM_ONDERWERPEN), region.gemeentecodes, VM_EENHEID, VM_EENHEID],
+    ).fetchall()
+    return [VmWaarde(*r) for r in rows]
+
+
+def _voortgang(conn: duckdb.DuckDBPyConnection, jaar: int) -> list[Voortgang]:
+    """Per indicator the row for `jaar`, or else the latest period before it, or its target year."""
+    rows = conn.execute(
+        """
+        select doel, indicator, omschrijving, niveau, periode, realisatie, doelwaarde, doeljaar,
+               verwacht_op_peildatum, status
+        from ind_programma_voortgang
+        qualify row_number() over (
+            partition by indicator order by (periode <= ?) desc, abs(periode - ?), periode desc
+        ) = 1
+        order by doel nulls last, indicator
+        """,
+        [jaar, jaar],
+    ).fetchall()
+    return [Voortgang(*r) for r in rows]
+
+
+def _kwaliteit(conn: duckdb.DuckDBPyConnection, jaar: int, qn: int) -> list[Kwaliteit]:
+    rows = conn.execute(
+        """
+        select bron, leveringen, leveringen_afgekeurd, pct_rijen_afgekeurd, pct_ongelabeld,
+               pct_hoofdcategorie_afwijkend
+        from ind_kwaliteit where jaar = ? order by bron
+        """,
+        [jaar],
+    ).fetchall()
+    missing = _missing_periods(conn, jaar, qn)
+    return [Kwaliteit(*r, ontbrekend=missing.get(r[0], [])) for r in rows]
+
+
+def _missing_periods(conn: duckdb.DuckDBPyConnection, jaar: int, qn: int) -> dict[str, list[str]]:
+    """Periods of this year (up to the quarter) for which the latest publication holds no delivery."""
+    row = conn.execute("select leveringen from publicatie order by gepubliceerd_op desc limit 1").fetchone()
+    deliveries = json.loads(row[0]) if row and row[0] else []
+    delivered: dict[str, set[str]] = {}
+    for d in deliveries:
+        delivered.setdefault(str(d.get("feed")), set()).add(str(d.get("periode")))
+    quarters = [f"{jaar}Q{q}" for q in range(1, qn + 1)]
+    months = [f"{jaar}-{m:02d}" for m in range(1, 3 * qn + 1)]
+    expected = {
+        "politie_registraties": quarters,
+        "programma_registraties": quarters,
+        "bank_fraudemeldingen": months,
+        "fraudehelpdesk_meldingen": months,
+    }
+    return {feed: [p for p in periods if p not in delivered.get(feed, set())] for feed, periods in expected.items()}

@@ -1,0 +1,483 @@
+"""The report as one self-contained Dutch HTML page (inline CSS and SVG, nothing fetched).
+
+Every figure cell carries `data-key` and `data-value` attributes, so the tests can check the
+numbers against the published tables without parsing Dutch number formats. A suppressed cell
+has an empty `data-value` and reads "minder dan k".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from html import escape
+
+from dvcc_pipeline.reporting.charts import Bar, Interval, Series, bar_chart, interval_chart, line_chart
+from dvcc_pipeline.reporting.data import KERNCIJFERS, DelictsvormJaar, Region, ReportData, Sum
+
+STATUS = {"behaald": "behaald", "op_koers": "op koers", "achter": "achter op schema", "geen_data": "nog geen gegevens"}
+BRON = {
+    "politie": "Politie",
+    "bank": "Banken",
+    "fraudehelpdesk": "Fraudehelpdesk",
+    "programma": "Programmabureau",
+    "veiligheidsmonitor": "Veiligheidsmonitor",
+}
+FEED = {
+    "politie_registraties": "politie",
+    "bank_fraudemeldingen": "bank",
+    "fraudehelpdesk_meldingen": "fraudehelpdesk",
+    "programma_registraties": "programma",
+}
+VM_LABEL = {
+    "slachtoffer_online_totaal": "Slachtoffer van online criminaliteit",
+    "aangifte_online": "Deed aangifte bij de politie",
+    "melding_elders_online": "Meldde het elders (bank, Fraudehelpdesk, …)",
+}
+VM_SHORT = {
+    "slachtoffer_online_totaal": "slachtoffer",
+    "aangifte_online": "aangifte",
+    "melding_elders_online": "elders gemeld",
+}
+HOOFDCATEGORIE = {"cybercrime": "Cybercrime", "gedigitaliseerd": "Gedigitaliseerde criminaliteit"}
+# Delictsvormen that point at a group or channel: the published tables have no age or channel yet.
+DOELGROEPEN = (
+    ("bankhelpdeskfraude", "Ouderen", "Telefoon (nagebootste bank)"),
+    ("vriend_in_nood_fraude", "Ouders en ouderen", "WhatsApp en sms"),
+    ("aan_en_verkoopfraude", "Jongeren en jonge volwassenen", "Online marktplaatsen"),
+    ("sextortion", "Jongeren", "Sociale media en chat"),
+)
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:#1d2327;max-width:960px;
+margin:0 auto;padding:24px;line-height:1.45;font-size:15px}
+h1{font-size:26px;margin:0 0 4px}h2{font-size:20px;border-bottom:2px solid #1f5f8b;padding-bottom:4px;margin-top:32px}
+h3{font-size:16px;margin:18px 0 6px}.sub{color:#555;margin:0 0 12px}.intro{font-size:16px;margin:6px 0 12px}
+table{border-collapse:collapse;width:100%;margin:8px 0 12px;font-size:14px}
+th,td{border-bottom:1px solid #ddd;padding:5px 8px;text-align:left;vertical-align:top}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.onderdrukt{color:#8a5a00;font-style:italic}
+.up{color:#a33}.down{color:#276b2f}.note{color:#555;font-size:13px}svg.chart{max-width:100%;height:auto;display:block}
+svg.chart text{font-family:inherit;font-size:12px;fill:#1d2327}svg.chart text.marker{font-size:11px}
+.box{background:#f3f6f8;border-left:4px solid #1f5f8b;padding:8px 12px;margin:10px 0}
+nav.toc a{margin-right:12px}footer{margin-top:40px;color:#555;font-size:13px}
+.status-behaald{color:#276b2f;font-weight:600}.status-achter{color:#a33;font-weight:600}
+@media print{@page{size:A4;margin:14mm 12mm}body{max-width:none;padding:0;font-size:11pt}nav.toc{display:none}
+h2{break-after:avoid;page-break-after:avoid}table,figure,svg,.box{break-inside:avoid;page-break-inside:avoid}
+section.page{break-before:page;page-break-before:always}a{color:inherit;text-decoration:none}}
+"""
+
+
+def page(title: str, body: str) -> str:
+    return (
+        '<!DOCTYPE html>\n<html lang="nl"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>{body}</body></html>\n"
+    )
+
+
+def render_report(data: ReportData) -> str:
+    r = data.region
+    soort = "Basisteam" if r.niveau == "basisteam" else "Gemeente"
+    title = f"Informatiebeeld online criminaliteit — {soort} {r.naam} — {data.jaar} kwartaal {data.kwartaalnummer}"
+    members = ", ".join(name for _, name in r.gemeenten)
+    where = (
+        f"Basisteam {escape(r.naam)} (gemeenten {escape(members)}), district {escape(r.district)}"
+        if r.niveau == "basisteam"
+        else f"Gemeente {escape(r.naam)}, basisteam {escape(r.basisteam)}, district {escape(r.district)}"
+    )
+    sections = [
+        _kerncijfers(data),
+        _delictsvormen(data),
+        _trend(data),
+        _dark_number(data),
+        _doelgroepen(data),
+        _voortgang(data),
+        _kwaliteit(data),
+    ]
+    toc = "".join(f'<a href="#{key}">{escape(label)}</a>' for key, label, _ in sections)
+    body = (
+        f'<header><p class="sub"><a href="index.html">← alle rapporten</a></p><h1>{escape(title)}</h1>'
+        f'<p class="sub">{where}. Cijfers tot en met {escape(data.kwartaal)}, uit publicatie '
+        f"{escape(data.publicatie_id)} van {escape(data.gepubliceerd_op)} (UTC).</p>"
+        '<p class="box">Dit informatiebeeld is bedoeld voor het gesprek in de driehoek over online criminaliteit: '
+        "oplichting en fraude via internet en telefoon (gedigitaliseerde criminaliteit) en aanvallen op computers "
+        f"(cybercrime). Kleine aantallen (1 tot {data.k}) tonen we als “minder dan {data.k}”, zodat niemand te "
+        "herkennen is.</p>"
+        f'<nav class="toc">{toc}</nav></header>'
+        + "".join(html for _, _, html in sections)
+        + f"<footer>Bron: gepubliceerde tabellen van de DVCC-informatiepijplijn (publicatie "
+        f"{escape(data.publicatie_id)}). Alleen geaggregeerde cijfers; nooit gegevens over personen.</footer>"
+    )
+    return page(title, body)
+
+
+def _section(key: str, label: str, intro: str, content: str, new_page: bool = False) -> tuple[str, str, str]:
+    cls = ' class="page"' if new_page else ""
+    html = f'<section id="{key}"{cls}><h2>{escape(label)}</h2><p class="intro">{intro}</p>{content}</section>'
+    return key, label, html
+
+
+# --- formatting -----------------------------------------------------------------------------------
+
+
+def fmt_int(value: int | Decimal | float) -> str:
+    return f"{round(value):,}".replace(",", ".")
+
+
+def fmt_eur(value: int | Decimal | float) -> str:
+    return f"€ {fmt_int(value)}"
+
+
+def fmt_pct(value: Decimal | float, sign: bool = False) -> str:
+    text = f"{value:+.1f}" if sign else f"{value:.1f}"
+    return text.replace(".", ",") + "%"
+
+
+def _cell(key: str, value: int | Decimal | None, suppressed: bool, k: int, kind: str = "int") -> str:
+    """A figure cell: the value, or "minder dan k" when the publication suppressed it."""
+    if value is None:
+        text = f"minder dan {k}" if suppressed and kind == "int" else "niet gepubliceerd" if suppressed else "–"
+        return f'<td class="n onderdrukt" data-key="{escape(key)}" data-value="">{text}</td>'
+    text = fmt_eur(value) if kind == "eur" else fmt_pct(value) if kind == "pct" else fmt_int(value)
+    return f'<td class="n" data-key="{escape(key)}" data-value="{value}">{text}</td>'
+
+
+def _change(now: Sum, before: Sum) -> str:
+    if now.waarde is None or not before.waarde:
+        return '<td class="n">–</td>'
+    pct = 100 * (Decimal(now.waarde) - Decimal(before.waarde)) / Decimal(before.waarde)
+    cls = "up" if pct > 0 else "down" if pct < 0 else ""
+    return f'<td class="n {cls}">{fmt_pct(pct, sign=True)}</td>'
+
+
+# --- sections -------------------------------------------------------------------------------------
+
+
+def _kerncijfers(d: ReportData) -> tuple[str, str, str]:
+    r, q = d.region, d.kwartaalnummer
+    period = f"{d.jaar} t/m Q{q}" if q < 4 else str(d.jaar)
+    head = (
+        f'<tr><th>Cijfer</th><th class="n">{escape(r.naam)} {period}</th><th class="n">zelfde periode {d.jaar - 1}'
+        f'</th><th class="n">verschil</th><th class="n">district {escape(r.district)}</th>'
+        '<th class="n">eenheid Midden-Nederland</th></tr>'
+    )
+    rows = []
+    for c in d.kerncijfers:
+        kind = "eur" if c.key.startswith("schade") else "int"
+        rows.append(
+            f"<tr><td>{escape(c.label)}</td>"
+            + _cell(f"kerncijfers/{c.key}/{d.jaar}", c.regio.waarde, False, d.k, kind)
+            + _cell(f"kerncijfers/{c.key}/{d.jaar - 1}", c.regio_vorig.waarde, False, d.k, kind)
+            + _change(c.regio, c.regio_vorig)
+            + _change(c.district, c.district_vorig)
+            + _change(c.eenheid, c.eenheid_vorig)
+            + "</tr>"
+        )
+    suppressed = sum(c.regio.onderdrukt + c.regio_vorig.onderdrukt for c in d.kerncijfers)
+    note = (
+        f'<p class="note">Verschil: de verandering ten opzichte van dezelfde periode vorig jaar, voor '
+        f"{escape(r.naam)}, het district en de hele eenheid. De aantallen tellen de gepubliceerde cellen per "
+        f"gemeente, delictsvorm en kwartaal op; {suppressed} kleine cellen (minder dan {d.k}) zijn onderdrukt en "
+        "tellen niet mee, dus het werkelijke aantal ligt iets hoger. Banken en Fraudehelpdesk zien deels "
+        "dezelfde slachtoffers als de politie; tel de rijen dus niet bij elkaar op.</p>"
+    )
+    content = f"<table>{head}{''.join(rows)}</table>{note}"
+    content += _per_gemeente(d)
+    intro = (
+        f"Hoeveel slachtoffers van online criminaliteit en fraude zich in {period} meldden bij politie, banken en "
+        "Fraudehelpdesk en hoeveel schade zij opgaven, vergeleken met vorig jaar en met district en eenheid."
+    )
+    return _section("kerncijfers", "Kerncijfers", intro, content)
+
+
+def _per_gemeente(d: ReportData) -> str:
+    """For a basisteam: the year-to-date counts of each of its municipalities."""
+    if not d.per_gemeente:
+        return ""
+    keys = [key for key, label, *_ in KERNCIJFERS if not key.startswith("schade")]
+    labels = {key: label for key, label, *_ in KERNCIJFERS}
+    head = "<tr><th>Gemeente</th>" + "".join(f'<th class="n">{escape(labels[k])}</th>' for k in keys) + "</tr>"
+    body = "".join(
+        f"<tr><td>{escape(name)}</td>"
+        + "".join(_cell(f"gemeente/{code}/{k}/{d.jaar}", sums[k].waarde, False, d.k) for k in keys)
+        + "</tr>"
+        for code, name, sums in d.per_gemeente
+    )
+    return f"<h3>Per gemeente in het basisteam</h3><table>{head}{body}</table>"
+
+
+def _delictsvormen(d: ReportData) -> tuple[str, str, str]:
+    vormen = d.delictsvormen
+    shown = [v for v in vormen if v.aangiften != 0]
+    by_count = sorted(shown, key=lambda v: (v.aangiften is None, -(v.aangiften or 0), v.label))[:5]
+    by_damage = sorted((v for v in vormen if v.schadebedrag_eur), key=lambda v: (-v.schadebedrag_eur, v.label))[:5]
+
+    def table(items: Sequence[DelictsvormJaar]) -> str:
+        rows = "".join(
+            f"<tr><td>{escape(v.label)}</td>"
+            + _cell(f"delictsvormen/{v.delictsvorm}/aangiften", v.aangiften, v.onderdrukt, d.k)
+            + _cell(f"delictsvormen/{v.delictsvorm}/schade", v.schadebedrag_eur, v.onderdrukt, d.k, "eur")
+            + _cell(f"delictsvormen/{v.delictsvorm}/bank", v.meldingen_bank, v.onderdrukt, d.k)
+            + _cell(f"delictsvormen/{v.delictsvorm}/fraudehelpdesk", v.meldingen_fraudehelpdesk, v.onderdrukt, d.k)
+            + "</tr>"
+            for v in items
+        )
+        return (
+            '<table><tr><th>Delictsvorm</th><th class="n">aangiften</th><th class="n">schade in aangiften</th>'
+            f'<th class="n">meldingen banken</th><th class="n">meldingen Fraudehelpdesk</th></tr>{rows}</table>'
+        )
+
+    def bars(items: Sequence[DelictsvormJaar], damage: bool) -> list[Bar]:
+        result = []
+        for v in items:
+            value = v.schadebedrag_eur if damage else v.aangiften
+            text = (fmt_eur(value) if damage else fmt_int(value)) if value is not None else f"minder dan {d.k}"
+            result.append(Bar(v.label, None if value is None else float(value), text))
+        return result
+
+    content = (
+        "<h3>Meeste slachtoffers (aangiften bij de politie)</h3>"
+        + bar_chart(f"Delictsvormen met de meeste aangiften, {d.jaar}", bars(by_count, False))
+        + table(by_count)
+        + "<h3>Meeste schade</h3>"
+        + bar_chart(f"Delictsvormen met de meeste schade, {d.jaar}", bars(by_damage, True))
+        + table(by_damage)
+        + '<p class="note">“Niet gepubliceerd” bij schade: één aangifte maakt het grootste deel van het bedrag uit, '
+        "dus het bedrag zou iets over één slachtoffer zeggen.</p>"
+    )
+    intro = f"Welke vormen van online criminaliteit in {d.jaar} de meeste slachtoffers en de meeste schade opleverden."
+    return _section("delictsvormen", "Delictsvormen", intro, content)
+
+
+def _trend(d: ReportData) -> tuple[str, str, str]:
+    t = d.trend
+    marker = t.kwartalen.index(f"{t.breukjaar}Q1") if t.breukjaar and f"{t.breukjaar}Q1" in t.kwartalen else None
+    series = [Series(HOOFDCATEGORIE[h], [None if v is None else float(v) for v in vs]) for h, vs in t.reeksen.items()]
+    chart = line_chart(
+        f"Politieregistraties per kwartaal, {d.region.naam}",
+        t.kwartalen,
+        series,
+        marker_at=marker,
+        marker_text=f"trendbreuk {t.breukjaar}" if t.breukjaar else "",
+    )
+    rows = "".join(
+        f"<tr><td>{jaar}</td><td>{escape(HOOFDCATEGORIE.get(reeks, reeks))}</td>"
+        f"<td>{'eigen registratie politie' if methode == 'geregistreerd' else 'vergelijkbare indeling'}</td>"
+        + (
+            f'<td class="n" data-key="trend/{jaar}/{reeks}/{methode}" data-value="{pct}">{fmt_pct(pct, sign=True)}</td>'
+            if pct is not None
+            else f'<td class="n onderdrukt" data-key="trend/{jaar}/{reeks}/{methode}" data-value="">'
+            f"{'onderdrukt' if onderdrukt else '–'}</td>"
+        )
+        + "</tr>"
+        for jaar, reeks, methode, pct, onderdrukt in t.jaarverandering
+    )
+    explain = ""
+    if t.breukjaar:
+        explain = (
+            f'<div class="box"><strong>Trendbreuk in {t.breukjaar}.</strong> De politie legt sinds {t.breukjaar} '
+            "op een andere manier vast of een delict online is. In haar eigen registratie lijkt cybercrime daardoor "
+            "sterk te dalen, terwijl dat grotendeels een andere indeling is. De lijnen hierboven gebruiken één "
+            "vaste indeling voor alle jaren en zijn daarom wel vergelijkbaar. "
+            f"{escape(t.toelichting or '')}</div>"
+        )
+    table = (
+        "<h3>Verandering per jaar: eigen registratie en vergelijkbare indeling</h3><table><tr><th>jaar</th><th>reeks"
+        f'</th><th>indeling</th><th class="n">verandering t.o.v. vorig jaar</th></tr>{rows}</table>'
+    )
+    intro = (
+        "Hoe het aantal politieregistraties (aangiften en meldingen) van online criminaliteit per kwartaal verloopt, "
+        "per hoofdcategorie; de stippellijn markeert de trendbreuk."
+    )
+    gaps = (
+        '<p class="note">Een onderbroken lijn betekent dat alle aantallen van dat kwartaal te klein waren om te '
+        "tonen (minder dan " + str(d.k) + ").</p>"
+        if any(v is None for vs in t.reeksen.values() for v in vs)
+        else ""
+    )
+    return _section("trend", "Trend per kwartaal", intro, chart + gaps + explain + table, new_page=True)
+
+
+def _dark_number(d: ReportData) -> tuple[str, str, str]:
+    dn = d.dark_number
+    parts = []
+    if dn is not None:
+        if dn.geschat is None:
+            text = (
+                f"In {dn.jaar} waren er minder dan {d.k} online aangiften; daarom geven we geen schatting."
+                if dn.onderdrukt
+                else "Voor dit jaar is geen schatting beschikbaar."
+            )
+        else:
+            bron = (
+                "de eenheid als geheel (geen betrouwbaar eigen cijfer)"
+                if dn.bron_aangiftebereidheid and (dn.bron_aangiftebereidheid != "eigen_regio")
+                else "het eigen gebied"
+            )
+            text = (
+                f"In {dn.jaar} deden {fmt_int(dn.aangiften)} slachtoffers aangifte van online criminaliteit. Volgens "
+                f"de Veiligheidsmonitor {dn.vm_jaar} doet {fmt_pct(dn.aangiftebereidheid_pct)} van de slachtoffers "
+                f"aangifte (cijfer van {bron}). Het werkelijke aantal slachtoffers ligt daarom naar schatting rond "
+                f'<strong data-key="dark_number/geschat" data-value="{dn.geschat}">{fmt_int(dn.geschat)}</strong>, '
+                f'tussen <span data-key="dark_number/ondergrens" data-value="{dn.ondergrens}">{fmt_int(dn.ondergrens)}'
+                f'</span> en <span data-key="dark_number/bovengrens" data-value="{dn.bovengrens}">'
+                f"{fmt_int(dn.bovengrens)}</span>."
+            )
+        parts.append(f'<p class="box">{text}</p>')
+    vm = d.veiligheidsmonitor
+    if vm:
+        jaar = vm[0].jaar
+        parts.append(f"<h3>Veiligheidsmonitor {jaar}</h3>")
+        intervals = [
+            Interval(
+                f"{v.regio_naam}: {VM_SHORT.get(v.onderwerp, v.onderwerp)}",
+                None if v.waarde is None else float(v.waarde),
+                None if v.ondergrens is None else float(v.ondergrens),
+                None if v.bovengrens is None else float(v.bovengrens),
+                None if v.doelwaarde is None else float(v.doelwaarde),
+            )
+            for v in vm
+        ]
+        parts.append(interval_chart(f"Veiligheidsmonitor {jaar}, percentages met marge", intervals))
+        rows = []
+        for v in vm:
+            key = f"vm/{v.regio_code}/{v.onderwerp}"
+            target = f"{fmt_pct(v.doelwaarde)} in {v.doeljaar}" if v.doelwaarde is not None else ""
+            interval = f"{fmt_pct(v.ondergrens)} – {fmt_pct(v.bovengrens)}" if v.ondergrens is not None else "–"
+            rows.append(
+                f"<tr><td>{escape(v.regio_naam)}</td><td>{escape(VM_LABEL.get(v.onderwerp, v.onderwerp))}</td>"
+                + _cell(key, v.waarde, False, d.k, "pct")
+                + f'<td class="n">{interval}</td><td class="n">{target}</td></tr>'
+            )
+        parts.append(
+            '<table><tr><th>gebied</th><th>onderwerp</th><th class="n">waarde</th><th class="n">marge (95%)</th>'
+            f'<th class="n">doel programma</th></tr>{"".join(rows)}</table>'
+            '<p class="note">Percentages van de inwoners van 15 jaar en ouder (slachtofferschap) of van de '
+            "slachtoffers (aangifte, melding elders). De marge geeft aan hoe zeker het cijfer is; de rode streep in "
+            "de grafiek is het doel van het programma. “–”: te weinig respondenten voor een betrouwbaar cijfer.</p>"
+        )
+    intro = (
+        "Hoeveel slachtoffers er naar schatting werkelijk zijn — de meeste doen geen aangifte — en wat inwoners "
+        "zelf zeggen in de Veiligheidsmonitor."
+    )
+    return _section("dark-number", "Dark number en Veiligheidsmonitor", intro, "".join(parts))
+
+
+def _doelgroepen(d: ReportData) -> tuple[str, str, str]:
+    by_vorm = {v.delictsvorm: v for v in d.delictsvormen}
+    rows = []
+    for vorm, groep, kanaal in DOELGROEPEN:
+        v = by_vorm.get(vorm)
+        label = v.label if v else vorm
+        cells = (
+            _cell(f"doelgroepen/{vorm}/aangiften", v.aangiften, v.onderdrukt, d.k)
+            + _cell(f"doelgroepen/{vorm}/fraudehelpdesk", v.meldingen_fraudehelpdesk, v.onderdrukt, d.k)
+            if v
+            else '<td class="n">0</td><td class="n">0</td>'
+        )
+        rows.append(f"<tr><td>{escape(groep)}</td><td>{escape(kanaal)}</td><td>{escape(label)}</td>{cells}</tr>")
+    content = (
+        '<table><tr><th>wie</th><th>kanaal</th><th>delictsvorm</th><th class="n">aangiften</th>'
+        f'<th class="n">meldingen Fraudehelpdesk</th></tr>{"".join(rows)}</table>'
+        '<p class="note">Leeftijd en contactkanaal per melding staan (nog) niet in de gepubliceerde tabellen; deze '
+        "delictsvormen zijn daarom de aanwijzing: bankhelpdeskfraude treft vooral ouderen, aan- en verkoopfraude en "
+        "sextortion vooral jongeren.</p>"
+    )
+    intro = (
+        f"Welke groepen en kanalen in {d.jaar} opvallen — de aanknopingspunten voor preventie, zoals "
+        "Echt-Nep-bijeenkomsten voor senioren of voorlichting op scholen."
+    )
+    return _section("wie", "Wie worden getroffen", intro, content)
+
+
+def _voortgang(d: ReportData) -> tuple[str, str, str]:
+    rows = []
+    for v in d.voortgang:
+        realisatie, doel = _number(v.realisatie), _number(v.doelwaarde)
+        scope = f" (laagste {v.niveau})" if v.niveau in {"basisteam", "district", "gemeente"} else ""
+        value = "" if v.realisatie is None else v.realisatie
+        rows.append(
+            f"<tr><td>{v.doel or ''}</td><td>{escape(v.omschrijving)}{scope}</td>"
+            f'<td class="n" data-key="voortgang/{escape(v.indicator)}" data-value="{value}">'
+            f'{realisatie or "–"}</td><td class="n">{doel} ({v.doeljaar})</td>'
+            f'<td class="status-{v.status}">{STATUS.get(v.status, v.status)}</td></tr>'
+        )
+    content = (
+        '<table><tr><th>doel</th><th>afspraak in het jaarplan</th><th class="n">stand</th>'
+        f'<th class="n">doel (jaar)</th><th>beoordeling</th></tr>{"".join(rows)}</table>'
+        '<p class="note">Stand voor de hele eenheid. Bij afspraken per basisteam, district of gemeente telt het gebied '
+        "dat het minst deed, want elk gebied moet het doel halen; de stand per basisteam staat nog niet in de "
+        "publicatie. “Op koers” en “achter op schema” vergelijken de stand met wat op de peildatum verwacht mocht "
+        "worden.</p>"
+    )
+    intro = f"Hoe het programma ervoor staat ten opzichte van de doelen in het jaarplan, stand {d.jaar}."
+    return _section("voortgang", "Voortgang van het programma", intro, content, new_page=True)
+
+
+def _number(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    return fmt_int(value) if value == value.to_integral() else fmt_pct(value).rstrip("%")
+
+
+def _kwaliteit(d: ReportData) -> tuple[str, str, str]:
+    feed_by_bron = {bron: feed for feed, bron in FEED.items()}
+    rows = []
+    for q in d.kwaliteit:
+        missing = q.ontbrekend if q.bron in feed_by_bron else []
+        rows.append(
+            f'<tr><td>{escape(BRON.get(q.bron, q.bron))}</td><td class="n">{q.leveringen or 0}</td>'
+            f'<td class="n">{q.leveringen_afgekeurd or 0}</td>'
+            f'<td class="n">{fmt_pct(q.pct_rijen_afgekeurd) if q.pct_rijen_afgekeurd is not None else "–"}</td>'
+            + _cell(f"kwaliteit/{q.bron}/ongelabeld", q.pct_ongelabeld, False, d.k, "pct")
+            + f"<td>{escape(', '.join(missing)) if missing else 'geen'}</td></tr>"
+        )
+    content = (
+        '<table><tr><th>bron</th><th class="n">leveringen</th><th class="n">afgekeurd</th>'
+        '<th class="n">rijen afgekeurd</th><th class="n">politie: nog niet gelabeld</th>'
+        f"<th>ontbrekende perioden</th></tr>{''.join(rows)}</table>"
+        f'<p class="note">Afgekeurde leveringen en rijen tellen niet mee; de leverancier levert ze opnieuw aan. '
+        "“Nog niet gelabeld”: politieregistraties waarvan nog niet vastligt welke delictsvorm het is; zij staan "
+        "niet bij een delictsvorm. Ontbrekende perioden: nog geen geaccepteerde levering in deze publicatie. "
+        f"Kleine aantallen (1 tot {d.k}) tonen we als “minder dan {d.k}”, en een schadebedrag waarin één aangifte "
+        "overheerst als “niet gepubliceerd”: zo is geen slachtoffer te herkennen. Soms staat ook een iets groter "
+        f"aantal als “minder dan {d.k}”, omdat een klein aantal anders uit de totalen terug te rekenen zou zijn.</p>"
+    )
+    intro = f"Hoe volledig en betrouwbaar de cijfers over {d.jaar} zijn en hoe kleine aantallen worden getoond."
+    return _section("kwaliteit", "Datakwaliteit", intro, content)
+
+
+def render_index(
+    kwartaal: str, reports: Sequence[tuple[Region, str]], other_quarters: Sequence[str], prefix: str = ""
+) -> str:
+    """The overview page: one line per basisteam with links to it and to its municipalities."""
+    teams = [(r, prefix + f) for r, f in reports if r.niveau == "basisteam"]
+    towns = {r.code: prefix + f for r, f in reports if r.niveau == "gemeente"}
+    items = []
+    for team, file in teams:
+        links = ", ".join(
+            f'<a href="{escape(towns[code])}">{escape(name)}</a>' for code, name in team.gemeenten if code in towns
+        )
+        items.append(
+            f'<tr><td><a href="{escape(file)}">{escape(team.naam)}</a></td><td>{escape(team.district)}</td>'
+            f"<td>{links}</td></tr>"
+        )
+    team_names = {t.naam for t, _ in teams}
+    lone = [(r, prefix + f) for r, f in reports if r.niveau == "gemeente" and r.basisteam not in team_names]
+    items += [f'<tr><td></td><td></td><td><a href="{escape(f)}">{escape(r.naam)}</a></td></tr>' for r, f in lone]
+    others = ""
+    if other_quarters:
+        others = (
+            "<p>Eerdere kwartalen: "
+            + ", ".join(
+                f'<a href="{"" if prefix else "../"}{escape(q)}/index.html">{escape(q)}</a>' for q in other_quarters
+            )
+            + "</p>"
+        )
+    title = f"Informatiebeeld online criminaliteit — {kwartaal}"
+    body = (
+        f'<h1>{escape(title)}</h1><p class="intro">Het informatiebeeld per basisteam en per gemeente voor de '
+        "driehoek: kerncijfers, delictsvormen, trend, dark number, doelgroepen, voortgang van het programma en "
+        "datakwaliteit. Kies een basisteam of een gemeente.</p>"
+        f"<table><tr><th>basisteam</th><th>district</th><th>gemeenten</th></tr>{''.join(items)}</table>{others}"
+    )
+    return page(title, body)

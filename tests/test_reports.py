@@ -1,0 +1,245 @@
+"""The informatiebeeld on the demo data: coverage, figures, disclosure control, isolation.
+
+Figures are checked against the published tables with the test's own SQL; disclosure control
+against the warehouse marts, which hold the unsuppressed values the reports must never show.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from decimal import Decimal
+from html import unescape
+from html.parser import HTMLParser
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dvcc_pipeline.config import get_settings
+from dvcc_pipeline.publication.contract import load_published_contract
+from dvcc_pipeline.reporting import write_reports
+
+pytestmark = pytest.mark.slow
+
+K = load_published_contract().policy.min_cell_size
+SECTIONS = ("kerncijfers", "delictsvormen", "trend", "dark-number", "wie", "voortgang", "kwaliteit")
+
+
+class Cells(HTMLParser):
+    """Collects data-key → (data-value, visible text) of every figure cell."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells: dict[str, tuple[str, str]] = {}
+        self._open: list[tuple[str, str, list[str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if "data-key" in a:
+            self._open.append((a["data-key"] or "", a.get("data-value") or "", []))
+
+    def handle_data(self, data: str) -> None:
+        for _, _, texts in self._open:
+            texts.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._open and tag in {"td", "strong", "span"}:
+            key, value, texts = self._open.pop()
+            self.cells[key] = (value, "".join(texts).strip())
+
+
+def cells(html: str) -> dict[str, tuple[str, str]]:
+    parser = Cells()
+    parser.feed(html)
+    return parser.cells
+
+
+def text_of(html: str) -> str:
+    return unescape(re.sub(r"<[^>]+>", " ", html))
+
+
+@pytest.fixture(scope="module")
+def home(demo_home: Path) -> Path:
+    settings = dataclasses.replace(get_settings(), home=demo_home)
+    assert write_reports(settings)
+    return demo_home
+
+
+@pytest.fixture(scope="module")
+def pub(home: Path):
+    with duckdb.connect(str(home / "published" / "published.duckdb"), read_only=True) as conn:
+        yield conn
+
+
+@pytest.fixture(scope="module")
+def quarter(pub) -> str:
+    return pub.execute("select max(kwartaal) from fct_meldingen_kwartaal").fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def gemeenten(pub) -> list[tuple[str, str, str, str]]:
+    return pub.execute("select gemeentecode, gemeente, basisteam, district from dim_gemeente order by 1").fetchall()
+
+
+def _report(home: Path, quarter: str, niveau: str, code: str) -> str:
+    slug = code if niveau == "gemeente" else re.sub(r"[^a-z0-9]+", "-", code.lower()).strip("-")
+    return (home / "reports" / quarter / f"{niveau}-{slug}.html").read_text(encoding="utf-8")
+
+
+def test_every_basisteam_and_municipality_has_a_report_in_the_index(home, quarter, gemeenten) -> None:
+    index = (home / "reports" / "index.html").read_text(encoding="utf-8")
+    teams = sorted({g[2] for g in gemeenten})
+    for niveau, code in [*(("basisteam", t) for t in teams), *(("gemeente", g[0]) for g in gemeenten)]:
+        html = _report(home, quarter, niveau, code)
+        for section in SECTIONS:
+            assert re.search(rf'<section id="{section}"[^>]*><h2>[^<]+</h2><p class="intro">[^<]{{20,}}', html), (
+                code,
+                section,
+            )
+        slug = code if niveau == "gemeente" else re.sub(r"[^a-z0-9]+", "-", code.lower()).strip("-")
+        assert f'href="{quarter}/{niveau}-{slug}.html"' in index
+
+
+def test_reports_are_self_contained_and_printable(home, quarter) -> None:
+    for path in (home / "reports" / quarter).glob("*.html"):
+        html = path.read_text(encoding="utf-8")
+        assert "<script" not in html and "<link" not in html and "@import" not in html and "url(" not in html
+        assert re.findall(r"https?://[^\"' ]+", html) in ([], ["http://www.w3.org/2000/svg"] * html.count("<svg"))
+        assert "@page{size:A4" in html.replace(" ", "")
+
+
+def _expected_ytd(pub, codes: list[str], quarter: str, bron: str, soort: str | None) -> int:
+    year, qn = int(quarter[:4]), int(quarter[-1])
+    value = pub.execute(
+        f"""
+        select coalesce(sum(aantal), 0) from fct_meldingen_kwartaal
+        where gemeentecode in ({",".join("?" * len(codes))}) and bron = ? and {"soort = ?" if soort else "true"}
+          and kwartaal between '{year}Q1' and '{year}Q{qn}'
+        """,
+        [*codes, bron, *([soort] if soort else [])],
+    ).fetchone()[0]
+    return int(value)
+
+
+def test_figures_equal_the_published_tables(home, pub, quarter, gemeenten) -> None:
+    year = int(quarter[:4])
+    teams: dict[str, list[str]] = {}
+    for code, _, team, _ in gemeenten:
+        teams.setdefault(team, []).append(code)
+    regions = [("basisteam", t, codes) for t, codes in teams.items()] + [("gemeente", g[0], [g[0]]) for g in gemeenten]
+    checked = 0
+    for niveau, code, codes in regions:
+        found = cells(_report(home, quarter, niveau, code))
+        assert int(found[f"kerncijfers/aangiften/{year}"][0]) == _expected_ytd(
+            pub, codes, quarter, "politie", "aangifte"
+        )
+        assert int(found[f"kerncijfers/bank/{year}"][0]) == _expected_ytd(pub, codes, quarter, "bank", None)
+        published = pub.execute(
+            """
+            select delictsvorm, aangiften, meldingen_fraudehelpdesk from ind_delictsvormen_jaar
+            where jaar = ? and regio_niveau = ? and regio_code = ?
+            """,
+            [year, niveau, code],
+        ).fetchall()
+        for vorm, aangiften, fhd in published:
+            for key, value in (
+                (f"delictsvormen/{vorm}/aangiften", aangiften),
+                (f"doelgroepen/{vorm}/fraudehelpdesk", fhd),
+            ):
+                if key in found:
+                    assert found[key][0] == ("" if value is None else str(value)), (code, key)
+                    checked += 1
+        dark = pub.execute(
+            """
+            select geschat_slachtoffers from ind_dark_number
+            where jaar = ? and regio_niveau = ? and regio_code = ? and delictgroep = 'totaal'
+            """,
+            [year, niveau, code],
+        ).fetchone()
+        if dark and dark[0] is not None:
+            assert found["dark_number/geschat"][0] == str(dark[0])
+        vm = pub.execute(
+            """
+            select regio_code, onderwerp, waarde from ind_veiligheidsmonitor
+            where jaar = (select max(jaar) from ind_veiligheidsmonitor where jaar <= ?)
+              and (regio_code in (select unnest(?)) or regio_code = 'RE03')
+              and onderwerp in ('aangifte_online', 'slachtoffer_online_totaal')
+            """,
+            [year, codes],
+        ).fetchall()
+        for vm_code, onderwerp, waarde in vm:
+            assert found[f"vm/{vm_code}/{onderwerp}"][0] == ("" if waarde is None else str(waarde))
+    assert checked > 500
+
+
+def test_no_suppressed_value_appears_in_any_report(home, pub, quarter) -> None:
+    year = int(quarter[:4])
+    with duckdb.connect(str(home / "warehouse" / "dvcc.duckdb"), read_only=True) as warehouse:
+        true_values = {
+            (r[0], r[1], r[2]): r[3]
+            for r in warehouse.execute(
+                "select regio_niveau, regio_code, delictsvorm, aangiften from marts.ind_delictsvormen_jaar "
+                "where jaar = ?",
+                [year],
+            ).fetchall()
+        }
+    suppressed = pub.execute(
+        """
+        select regio_niveau, regio_code, delictsvorm from ind_delictsvormen_jaar
+        where jaar = ? and onderdrukt and aangiften is null and regio_niveau in ('gemeente', 'basisteam')
+        """,
+        [year],
+    ).fetchall()
+    assert suppressed, "the demo should have suppressed cells to check"
+    seen_small = 0
+    for path in (home / "reports" / quarter).glob("*-*.html"):
+        found = cells(path.read_text(encoding="utf-8"))
+        for key, (value, _text) in found.items():
+            if value == "":
+                continue
+            is_count = not any(part in key for part in ("schade", "vm/", "kwaliteit/", "trend/", "voortgang/"))
+            assert not (is_count and 0 < Decimal(value) < K), (path.name, key, value)
+        for niveau, code, vorm in suppressed:
+            if not _belongs(path, niveau, code):
+                continue
+            for key in (f"delictsvormen/{vorm}/aangiften", f"doelgroepen/{vorm}/aangiften"):
+                if key in found:
+                    seen_small += 1
+                    value, text = found[key]
+                    # the warehouse knows the true count; the report shows neither it nor anything else
+                    assert true_values[(niveau, code, vorm)] > 0
+                    assert value == "" and text == f"minder dan {K}", (path.name, key)
+    assert seen_small > 0
+
+
+def _belongs(path: Path, niveau: str, code: str) -> bool:
+    slug = code if niveau == "gemeente" else re.sub(r"[^a-z0-9]+", "-", code.lower()).strip("-")
+    return path.name == f"{niveau}-{slug}.html"
+
+
+def test_a_municipality_report_names_no_other_municipality(home, quarter, gemeenten) -> None:
+    for code, name, team, district in gemeenten:
+        text = text_of(_report(home, quarter, "gemeente", code))
+        for own in sorted({team, district, "Midden-Nederland"}, key=len, reverse=True):
+            text = text.replace(own, " ")
+        for other_code, other_name, *_ in gemeenten:
+            if other_code == code:
+                continue
+            assert other_code not in text, (code, other_code)
+            if other_name != name:
+                assert not re.search(rf"(?<![\w-]){re.escape(other_name)}(?![\w-])", text), (code, other_name)
+
+
+def test_one_quarter_for_one_municipality(home, pub, gemeenten) -> None:
+    code = gemeenten[0][0]
+    settings = dataclasses.replace(get_settings(), home=home)
+    written = write_reports(settings, quarter="2024q2", gemeente=code.lower())
+    assert [p.name for p in written] == [f"gemeente-{code}.html"]
+    found = cells(written[0].read_text(encoding="utf-8"))
+    assert int(found["kerncijfers/aangiften/2024"][0]) == _expected_ytd(pub, [code], "2024Q2", "politie", "aangifte")
+    assert int(found["kerncijfers/aangiften/2023"][0]) == _expected_ytd(pub, [code], "2023Q2", "politie", "aangifte")
+    with pytest.raises(ValueError, match="niet gepubliceerd"):
+        write_reports(settings, quarter="2031Q1")
+    with pytest.raises(ValueError, match="onbekend"):
+        write_reports(settings, basisteam="Atlantis")
