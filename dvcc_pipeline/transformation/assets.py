@@ -27,6 +27,18 @@ class DvccDbtTranslator(DagsterDbtTranslator):
         return LAYER_GROUPS.get(layer, "transformatie")
 
 
+class DbtBuildConfig(dg.Config):
+    """Run configuration of the dbt step."""
+
+    volledig_herbouwen: bool = False
+    """Bouw ook de incrementele modellen opnieuw op (nodig na een wijziging in macro's of dbt-vars)."""
+
+
+def dbt_build_args(full_refresh: bool) -> list[str]:
+    """The dbt command: incremental by delivery unless a full rebuild is asked for."""
+    return ["build", "--full-refresh"] if full_refresh else ["build"]
+
+
 TRANSLATOR = DvccDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
@@ -36,6 +48,6 @@ TRANSLATOR = DvccDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asse
     dagster_dbt_translator=TRANSLATOR,
     pool=WAREHOUSE_POOL,
 )
-def dvcc_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+def dvcc_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig) -> Iterator[Any]:
     """Seeds, staging, intermediate and marts, built and tested by dbt."""
-    yield from dbt.cli(["build"], context=context).stream()
+    yield from dbt.cli(dbt_build_args(config.volledig_herbouwen), context=context).stream()

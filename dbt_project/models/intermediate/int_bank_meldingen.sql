@@ -1,8 +1,17 @@
 {#- Bank reports standardised through source_codes (fraudetype) and kanaal_codes. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ verwijder_vervallen_leveringen([ref('stg_bank_fraudemeldingen__meldingen')]) }}"
+    )
+}}
 with
 
 meldingen as (
     select * from {{ ref('stg_bank_fraudemeldingen__meldingen') }}
+    where {{ nieuwe_levering() }}
 ),
 
 fraudetypen as (
@@ -39,7 +48,11 @@ final as (
         meldingen.leeftijdsklasse,
         -- amounts
         meldingen.schadebedrag_eur,
-        meldingen.vergoed_bedrag_eur
+        meldingen.vergoed_bedrag_eur,
+        -- delivery
+        meldingen.levering_id,
+        meldingen.periode,
+        {{ definitie_versie() }} as definitie_versie
     from meldingen
     left join fraudetypen on meldingen.fraudetype = fraudetypen.fraudetype
     left join kanalen on meldingen.kanaal = kanalen.waarde

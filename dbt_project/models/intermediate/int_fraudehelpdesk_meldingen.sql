@@ -1,9 +1,18 @@
 {#- Fraudehelpdesk reports standardised through source_codes (Categorie) and kanaal_codes.
     All reports stay here, flagged; only victims (`Slachtoffer`) go on to int_meldingen. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ verwijder_vervallen_leveringen([ref('stg_fraudehelpdesk_meldingen__meldingen')]) }}"
+    )
+}}
 with
 
 meldingen as (
     select * from {{ ref('stg_fraudehelpdesk_meldingen__meldingen') }}
+    where {{ nieuwe_levering() }}
 ),
 
 categorieen as (
@@ -39,7 +48,11 @@ final as (
         meldingen.gemeentecode,
         meldingen.leeftijdsklasse,
         -- amounts
-        meldingen.schadebedrag_eur
+        meldingen.schadebedrag_eur,
+        -- delivery
+        meldingen.levering_id,
+        meldingen.periode,
+        {{ definitie_versie() }} as definitie_versie
     from meldingen
     left join categorieen on meldingen.categorie = categorieen.categorie
     left join kanalen on meldingen.contactkanaal = kanalen.waarde

@@ -1,18 +1,29 @@
 {#- One row per police registration, bank report and Fraudehelpdesk victim report, in one
     shape, so every mart counts from the same rows. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ verwijder_vervallen_leveringen([ref('int_politie_registraties'), ref('int_bank_meldingen'), ref('int_fraudehelpdesk_meldingen')]) }}"
+    )
+}}
 with
 
 politie as (
     select * from {{ ref('int_politie_registraties') }}
+    where {{ nieuwe_levering() }}
 ),
 
 bank as (
     select * from {{ ref('int_bank_meldingen') }}
+    where {{ nieuwe_levering() }}
 ),
 
 fraudehelpdesk as (
     select * from {{ ref('int_fraudehelpdesk_meldingen') }}
     where is_slachtoffer
+      and {{ nieuwe_levering() }}
 ),
 
 taxonomie as (
@@ -35,7 +46,9 @@ unioned as (
         schadebedrag_eur,
         leeftijdsklasse,
         cast(null as varchar) as kanaal,
-        doorgestuurd_om
+        doorgestuurd_om,
+        levering_id,
+        periode
     from politie
 
     union all
@@ -55,7 +68,9 @@ unioned as (
         schadebedrag_eur,
         leeftijdsklasse,
         kanaal,
-        cast(null as varchar) as doorgestuurd_om
+        cast(null as varchar) as doorgestuurd_om,
+        levering_id,
+        periode
     from bank
 
     union all
@@ -75,7 +90,9 @@ unioned as (
         schadebedrag_eur,
         leeftijdsklasse,
         kanaal,
-        cast(null as varchar) as doorgestuurd_om
+        cast(null as varchar) as doorgestuurd_om,
+        levering_id,
+        periode
     from fraudehelpdesk
 ),
 
@@ -105,7 +122,11 @@ final as (
         unioned.leeftijdsklasse,
         unioned.kanaal,
         -- flags
-        unioned.doorgestuurd_om
+        unioned.doorgestuurd_om,
+        -- delivery
+        unioned.levering_id,
+        unioned.periode,
+        {{ definitie_versie() }} as definitie_versie
     from unioned
     left join taxonomie on unioned.delictsvorm = taxonomie.delictsvorm
 )

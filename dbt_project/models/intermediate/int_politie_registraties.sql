@@ -1,9 +1,18 @@
 {#- The police rule of taxonomy.md, in one place: one registration -> one delictsvorm,
     plus the registered and the harmonised hoofdcategorie. All mappings come from seeds. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ verwijder_vervallen_leveringen([ref('stg_politie_registraties__registraties')]) }}"
+    )
+}}
 with
 
 registraties as (
     select * from {{ ref('stg_politie_registraties__registraties') }}
+    where {{ nieuwe_levering() }}
 ),
 
 klassen as (
@@ -78,7 +87,11 @@ final as (
         -- amounts
         delictsvorm_bepaald.schadebedrag_eur,
         -- flags
-        delictsvorm_bepaald.doorgestuurd_om
+        delictsvorm_bepaald.doorgestuurd_om,
+        -- delivery
+        delictsvorm_bepaald.levering_id,
+        delictsvorm_bepaald.periode,
+        {{ definitie_versie() }} as definitie_versie
     from delictsvorm_bepaald
     left join taxonomie
         on delictsvorm_bepaald.delictsvorm = taxonomie.delictsvorm

@@ -1,0 +1,11 @@
+"""The dbt command line is built by a small pure function (no dbt run needed)."""
+
+from dvcc_pipeline.transformation.assets import dbt_build_args
+
+
+def test_incremental_by_default() -> None:
+    assert dbt_build_args(False) == ["build"]
+
+
+def test_full_rebuild_on_request() -> None:
+    assert dbt_build_args(True) == ["build", "--full-refresh"]
