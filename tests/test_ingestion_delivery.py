@@ -261,3 +261,31 @@ def test_police_ids_that_look_like_an_iban_are_not_personal_data(settings, conn)
     rows[0]["registratie_id"] = "PE2600000076B06B7"
     receipt = ingest_delivery(settings, conn, write_police(settings.landing_for(POLICE), rows))
     assert receipt.status == "geaccepteerd", receipt.to_markdown()
+
+
+def test_third_version_replaces_the_second_not_the_first(settings, conn) -> None:
+    landing = settings.landing_for(POLICE)
+    ingest_delivery(settings, conn, write_police(landing, police_rows(20)))
+    second = ingest_delivery(
+        settings, conn, write_police(landing, police_rows(25), name="politie_registraties_2024Q3_v2.csv")
+    )
+    third = ingest_delivery(
+        settings, conn, write_police(landing, police_rows(30), name="politie_registraties_2024Q3_v3.csv")
+    )
+    assert third.status == "geaccepteerd"
+    assert any(p.code == "vervangt_levering" and "versie 2" in p.message for p in third.problems)
+    repeat = ingest_delivery(
+        settings, conn, write_police(landing, police_rows(35), name="politie_registraties_2024Q3_v3.csv")
+    )
+    assert repeat.problems[0].code == "versie_niet_hoger" and "versie 3" in repeat.problems[0].message
+    statuses = dict(conn.execute("SELECT versie, status FROM raw.deliveries WHERE status <> 'afgekeurd'").fetchall())
+    assert statuses == {1: "vervangen", 2: "vervangen", 3: "geaccepteerd"}
+    assert second.delivery_id not in {r[-4] for r in raw_rows(conn, POLICE)}
+
+
+def test_a_dropped_raw_table_is_created_again(settings, conn) -> None:
+    ingest_delivery(settings, conn, write_police(settings.landing_for(POLICE)))
+    conn.execute("DROP TABLE raw.programma_registraties")
+    receipt = ingest_delivery(settings, conn, write_programme(settings.landing_for(PROGRAMME)))
+    assert receipt.status == "geaccepteerd", receipt.to_markdown()
+    assert conn.execute("SELECT count(*) FROM raw.programma_registraties").fetchone()[0] == receipt.rows_accepted > 0

@@ -24,12 +24,7 @@ from dvcc_pipeline.ingestion.landing import (
     stray_problem,
     write_receipt,
 )
-from dvcc_pipeline.ingestion.ledger import (
-    current_delivery,
-    ensure_raw_schema,
-    previous_load,
-    record,
-)
+from dvcc_pipeline.ingestion.ledger import ensure_raw_schema, prior_deliveries, record
 from dvcc_pipeline.ingestion.load import mark_replaced, replace_period
 from dvcc_pipeline.ingestion.reader import drop_temp_objects
 from dvcc_pipeline.ingestion.receipt import DUPLICATE, REJECTED, Problem, Receipt
@@ -113,7 +108,7 @@ def ingest_delivery(
     quarantine = settings.quarantine_dir / feed_id
     archive = settings.archive_dir / feed_id / identity.period
 
-    earlier = previous_load(conn, feed_id, path.name, sha)
+    earlier, current = prior_deliveries(conn, feed_id, path.name, sha, identity.period, identity.supplier)
     if earlier:
         receipt.status = DUPLICATE
         receipt.problems = [
@@ -121,7 +116,6 @@ def ingest_delivery(
         ]
         return _finish(settings, conn, receipt, path, archive, read_only=True)
 
-    current = current_delivery(conn, feed_id, identity.period, identity.supplier)
     if current and identity.version <= current["versie"]:
         receipt.problems = [
             Problem(
@@ -179,7 +173,8 @@ def ingest_delivery(
         )
         if loaded != outcome.rows_accepted:
             raise RuntimeError(f"{loaded} rijen geladen, {outcome.rows_accepted} verwacht")
-        mark_replaced(conn, feed_id, identity.period, identity.supplier, receipt.delivery_id)
+        if current:  # the ledger query above already found no loaded delivery otherwise
+            mark_replaced(conn, feed_id, identity.period, identity.supplier, receipt.delivery_id)
         receipt.archive_path = archive / f"{receipt.delivery_id}__{safe_name(path.name)}"
         receipt.processed_at = now_iso()
         write_receipt(settings, receipt)

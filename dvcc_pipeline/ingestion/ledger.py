@@ -10,6 +10,7 @@ from typing import Any
 
 import duckdb
 
+from dvcc_pipeline.config import FEEDS
 from dvcc_pipeline.contracts import FeedContract, all_contracts, quote_identifier
 from dvcc_pipeline.ingestion.receipt import ACCEPTED, ACCEPTED_WITH_REJECTS, Receipt
 
@@ -76,7 +77,17 @@ def ensure_feed_table(conn: duckdb.DuckDBPyConnection, contract: FeedContract) -
 
 
 def ensure_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create schema `raw`, the ledger, the retention log and every feed table (idempotent)."""
+    """Create schema `raw`, the ledger, the retention log and every feed table (idempotent).
+
+    One catalogue query first: on a warehouse that already has them (every file but the
+    first), eight CREATE statements per file would cost several milliseconds.
+    """
+    wanted = {LEDGER.split(".")[1], RETENTION_LOG.split(".")[1], *FEEDS}
+    present = conn.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'raw'"
+    ).fetchall()
+    if wanted <= {name for (name,) in present}:
+        return
     conn.execute("CREATE SCHEMA IF NOT EXISTS raw")
     conn.execute(_LEDGER_DDL)
     conn.execute(_RETENTION_DDL)
@@ -114,29 +125,29 @@ def record(conn: duckdb.DuckDBPyConnection, receipt: Receipt) -> None:
     )
 
 
-def previous_load(conn: duckdb.DuckDBPyConnection, feed_id: str, file_name: str, sha256: str) -> str | None:
-    """The id of an earlier loaded delivery with the same name and bytes, if any."""
-    row = conn.execute(
-        f"""SELECT levering_id FROM {LEDGER}
-        WHERE feed = $feed AND bestandsnaam = $name AND sha256 = $sha
-          AND status IN ('geaccepteerd', 'geaccepteerd_met_afkeur', 'vervangen')
-        ORDER BY verwerkt_op LIMIT 1""",
-        {"feed": feed_id, "name": file_name, "sha": sha256},
-    ).fetchone()
-    return row[0] if row else None
+def prior_deliveries(
+    conn: duckdb.DuckDBPyConnection, feed_id: str, file_name: str, sha256: str, period: str, supplier: str
+) -> tuple[str | None, dict[str, Any] | None]:
+    """What the ledger already holds for a new file, read in one small query.
 
-
-def current_delivery(
-    conn: duckdb.DuckDBPyConnection, feed_id: str, period: str, supplier: str
-) -> dict[str, Any] | None:
-    """The delivery whose rows are in raw.<feed> for this period and supplier."""
-    row = conn.execute(
-        f"""SELECT levering_id, versie, bestandsnaam FROM {LEDGER}
-        WHERE feed = $feed AND periode = $period AND leverancier = $supplier
-          AND status IN ('geaccepteerd', 'geaccepteerd_met_afkeur')
-        ORDER BY versie DESC, verwerkt_op DESC LIMIT 1""",
-        {"feed": feed_id, "period": period, "supplier": supplier},
-    ).fetchone()
-    if row is None:
-        return None
-    return {"levering_id": row[0], "versie": row[1], "bestandsnaam": row[2]}
+    Returns the id of the earliest loaded delivery with the same name and bytes (then the
+    file is a duplicate) and the delivery whose rows are in raw.<feed> for this period and
+    supplier (highest version, latest processed).
+    """
+    rows = conn.execute(
+        f"""SELECT levering_id, versie, bestandsnaam, status, verwerkt_op,
+            bestandsnaam = $name AND sha256 = $sha AS zelfde_bestand,
+            periode = $period AND leverancier = $supplier AND status <> 'vervangen' AS zelfde_periode
+        FROM {LEDGER}
+        WHERE feed = $feed AND status IN ('geaccepteerd', 'geaccepteerd_met_afkeur', 'vervangen')
+          AND ((bestandsnaam = $name AND sha256 = $sha) OR (periode = $period AND leverancier = $supplier))""",
+        {"feed": feed_id, "name": file_name, "sha": sha256, "period": period, "supplier": supplier},
+    ).fetchall()
+    same_file = [r for r in rows if r[5]]
+    same_period = [r for r in rows if r[6]]
+    earlier = min(same_file, key=lambda r: (r[4] is None, r[4]))[0] if same_file else None
+    current = None
+    if same_period:
+        best = max(same_period, key=lambda r: (r[1] is not None, r[1], r[4] is not None, r[4]))
+        current = {"levering_id": best[0], "versie": best[1], "bestandsnaam": best[2]}
+    return earlier, current

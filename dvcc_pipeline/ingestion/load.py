@@ -62,12 +62,12 @@ def replace_period(
     parameters: dict[str, object] = {"id": delivery_id, "period": period, "supplier": supplier}
     if any(c.pseudonym for c in contract.columns):
         parameters |= hmac_key_blocks(key)
-    conn.execute(
+    inserted = conn.execute(
         f"INSERT INTO {table} ({', '.join(targets)}) "
         f"SELECT {', '.join(values)} FROM {CHECKED} WHERE __ok ORDER BY __rij",
         parameters,
-    )
-    return conn.execute(f"SELECT count(*) FROM {table} WHERE _levering_id = $id", {"id": delivery_id}).fetchone()[0]
+    ).fetchone()
+    return int(inserted[0])
 
 
 def mark_replaced(conn: duckdb.DuckDBPyConnection, feed_id: str, period: str, supplier: str, by: str) -> list[str]:

@@ -50,6 +50,8 @@ class RowOutcome:
     rows_total: int
     rows_invalid: int
     problems: list[Problem]
+    rows_pii: int = 0  # rows that passed the personal-data pre-filter
+    lines_rejected: int = 0  # lines in the CSV reader's rejects table, when one was given
 
 
 class _Sql:
@@ -154,13 +156,23 @@ def _normalised_name(text: str) -> str:
     return " ".join(text.split()).lower()
 
 
-def _seed_columns(conn: duckdb.DuckDBPyConnection, seed: str, columns: list[str]) -> list[tuple]:
-    """Read the needed columns of a (small) reference seed into Python."""
-    selected = ", ".join(quote_identifier(c) for c in columns)
-    return conn.execute(
-        f"SELECT {selected} FROM read_csv($path, header=true, all_varchar=true, delim=',', quote='\"')",
-        {"path": str(SEEDS_DIR / f"{check_identifier(seed)}.csv")},
-    ).fetchall()
+# Seed rows per (path, mtime, columns): every delivery plans its checks, the seeds rarely change.
+_SEED_ROWS: dict[tuple[str, int, tuple[str, ...]], tuple[tuple, ...]] = {}
+
+
+def _seed_columns(conn: duckdb.DuckDBPyConnection, seed: str, columns: list[str]) -> tuple[tuple, ...]:
+    """Read the needed columns of a (small) reference seed into Python, once per seed version."""
+    path = SEEDS_DIR / f"{check_identifier(seed)}.csv"
+    key = (str(path), path.stat().st_mtime_ns, tuple(columns))
+    if key not in _SEED_ROWS:
+        selected = ", ".join(quote_identifier(c) for c in columns)
+        _SEED_ROWS[key] = tuple(
+            conn.execute(
+                f"SELECT {selected} FROM read_csv($path, header=true, all_varchar=true, delim=',', quote='\"')",
+                {"path": str(path)},
+            ).fetchall()
+        )
+    return _SEED_ROWS[key]
 
 
 def _reference_check(
@@ -337,6 +349,12 @@ def run_checks(
             continue
         key = check.unique_key
         column, bit = plan.mask(k)
+        # Most deliveries have no duplicate keys: a grouping query is far cheaper than an UPDATE.
+        duplicated = conn.execute(
+            f"SELECT 1 FROM {_DATA} WHERE {key} IS NOT NULL GROUP BY {key} HAVING count(*) > 1 LIMIT 1"
+        ).fetchone()
+        if duplicated is None:
+            continue
         conn.execute(
             f"""UPDATE {_DATA} SET {column} = {column} | {1 << bit} WHERE rowid IN (
                 SELECT rowid FROM (
@@ -352,14 +370,23 @@ def run_checks(
     )
 
 
-def summarise(conn: duckdb.DuckDBPyConnection, plan: CheckPlan) -> RowOutcome:
-    """Counts for every check; row numbers and an example value only for the failed ones."""
+def summarise(conn: duckdb.DuckDBPyConnection, plan: CheckPlan, rejects: str | None = None) -> RowOutcome:
+    """Counts for every check; row numbers and an example value only for the failed ones.
+
+    The same query counts the pre-filtered rows and the lines in `rejects` (the CSV
+    reader's rejects table), so the personal-data and structure steps can be skipped
+    without a query of their own when there is nothing to look at.
+    """
     counts = [f"count_if({plan.failed(k)})" for k in range(len(plan.checks))]
-    row = conn.execute(f"SELECT count(*), count_if(NOT __ok), {', '.join(counts) or '0'} FROM {CHECKED}").fetchone()
+    rejected = f"(SELECT count(*) FROM {rejects})" if rejects else "0"
+    row = conn.execute(
+        f"SELECT count(*), count_if(NOT __ok), count_if(__pii), {rejected}, {', '.join(counts) or '0'} FROM {CHECKED}"
+    ).fetchone()
     total, invalid = int(row[0] or 0), int(row[1] or 0)  # count_if over no rows is NULL
-    failed = [(k, int(n)) for k, n in enumerate(row[2:]) if n]
+    pii, lines_rejected = int(row[2] or 0), int(row[3] or 0)
+    failed = [(k, int(n)) for k, n in enumerate(row[4:]) if n]
     if not failed:
-        return RowOutcome(total, invalid, [])
+        return RowOutcome(total, invalid, [], pii, lines_rejected)
     details = []
     for k, _ in failed:
         details += [
@@ -383,4 +410,4 @@ def summarise(conn: duckdb.DuckDBPyConnection, plan: CheckPlan) -> RowOutcome:
                 count,
             )
         )
-    return RowOutcome(total, invalid, problems)
+    return RowOutcome(total, invalid, problems, pii, lines_rejected)

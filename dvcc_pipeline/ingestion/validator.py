@@ -21,6 +21,7 @@ from dvcc_pipeline.contracts import (
     period_bounds,
 )
 from dvcc_pipeline.ingestion.reader import (
+    REJECTS,
     SRC,
     drop_temp_objects,
     read_source,
@@ -110,11 +111,13 @@ def check_file(
         reason = shown_value(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, 120)
         problem = Problem("onleesbaar", None, f"het bestand kan niet worden gelezen: {reason}")
         return CheckOutcome(REJECTED, problems=[problem])
-    personal = screen_personal_data(conn, source.header, prefiltered=f"(SELECT * FROM {CHECKED} WHERE __pii)")
-    rows = summarise(conn, plan)
+    rows = summarise(conn, plan, REJECTS if source.scan_sql else None)
+    personal = []
+    if rows.rows_pii:
+        personal = screen_personal_data(conn, source.header, prefiltered=f"(SELECT * FROM {CHECKED} WHERE __pii)")
     if personal:
         return CheckOutcome(REJECTED, rows.rows_total, 0, rows.rows_total, personal, personal_data=True)
-    structure = structure_problems(conn, path) if source.scan_sql else []
+    structure = structure_problems(conn, path) if rows.lines_rejected else []
     if structure:
         return CheckOutcome(REJECTED, rows.rows_total, 0, rows.rows_total, structure)
     if rows.rows_total == 0:
