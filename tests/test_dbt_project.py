@@ -464,3 +464,59 @@ def test_marts_have_no_suppression_column(warehouse: BuiltWarehouse) -> None:
         "select table_name from information_schema.columns where table_schema = 'marts' and column_name = 'onderdrukt'"
     )
     assert columns == []
+
+
+def test_victim_profile_counts_online_police_bank_and_fhd_victims(warehouse: BuiltWarehouse) -> None:
+    rows = {
+        (r[0], r[1], r[2], r[3], r[4]): r[5]
+        for r in warehouse.query(
+            "select regio_niveau, regio_code, bron, dimensie, waarde, aantal"
+            " from marts.ind_slachtofferprofiel_jaar where jaar = 2024"
+        )
+    }
+    eenheid = {k[2:]: v for k, v in rows.items() if k[0] == "eenheid"}
+    # police 2024, online by delictsvorm: P05, P07, P08 (a melding), P09, P10 — all persons 25-44;
+    # P06 is offline. The police records no channel.
+    assert eenheid[("politie", "leeftijdsklasse", "25-44")] == 5
+    assert sum(v for (b, d, _), v in eenheid.items() if (b, d) == ("politie", "leeftijdsklasse")) == 5
+    assert not any(b == "politie" and d == "kanaal" for b, d, _ in eenheid)
+    # bank: ABNA-0001 (25-44, marketplace), ABNA-0002 (65+, phone)
+    assert eenheid[("bank", "leeftijdsklasse", "65+")] == 1 and eenheid[("bank", "kanaal", "telefoon")] == 1
+    assert eenheid[("bank", "kanaal", "marktplaats")] == 1 and eenheid[("bank", "kanaal", "whatsapp")] == 0
+    # Fraudehelpdesk: only the victims F01 (social media) and F03 (e-mail), not the attempt F02
+    assert eenheid[("fraudehelpdesk", "leeftijdsklasse", "65+")] == 2
+    assert eenheid[("fraudehelpdesk", "kanaal", "sociale_media")] == 1
+    assert eenheid[("fraudehelpdesk", "kanaal", "email")] == 1
+    assert eenheid[("fraudehelpdesk", "kanaal", "onbekend")] == 0
+    # gemeente level: Amersfoort has P07 and P08, and the 65+ bank victim on the phone
+    assert rows[("gemeente", "GM0307", "politie", "leeftijdsklasse", "25-44")] == 2
+    assert rows[("gemeente", "GM0307", "bank", "kanaal", "telefoon")] == 1
+    # the bank delivered only 2024: no bank rows in other years
+    bank_years = warehouse.query("select distinct jaar from marts.ind_slachtofferprofiel_jaar where bron = 'bank'")
+    assert bank_years == [(2024,)]
+
+
+def test_programme_activities_roll_up_to_the_areas_above(warehouse: BuiltWarehouse) -> None:
+    rows = {
+        (r[0], r[1], r[2]): r[3]
+        for r in warehouse.query(
+            "select regio_niveau, regio_code, activiteit, aantal from marts.ind_programma_activiteiten"
+            " where jaar = 2025"
+        )
+    }
+    # R03: one house visit registered for Utrecht counts for its basisteam, district and the unit
+    for area in (("gemeente", "GM0344"), ("basisteam", "Utrecht-Stad"), ("district", "Utrecht-Stad")):
+        assert rows[(*area, "huisbezoek")] == 1
+    assert rows[("eenheid", "Midden-Nederland", "huisbezoek")] == 1
+    assert rows[("gemeente", "GM0307", "huisbezoek")] == 0
+    # R02: discussed twice in basisteam Utrecht-Stad; not counted down for its municipality
+    assert rows[("basisteam", "Utrecht-Stad", "informatiebeeld_besproken")] == 2
+    assert rows[("eenheid", "Midden-Nederland", "informatiebeeld_besproken")] == 2
+    assert rows[("gemeente", "GM0344", "informatiebeeld_besproken")] == 0
+    assert rows[("basisteam", "Almere", "informatiebeeld_besproken")] == 0
+    # R01 + R04: region-wide knowledge meetings count only for the unit
+    assert rows[("eenheid", "Midden-Nederland", "kennisbijeenkomst")] == 13
+    assert rows[("district", "Utrecht-Stad", "kennisbijeenkomst")] == 0
+    # an activity the plan measures but nobody registered is a published 0
+    assert rows[("eenheid", "Midden-Nederland", "ciso_bijeenkomst")] == 0
+    assert warehouse.query("select distinct jaar from marts.ind_programma_activiteiten") == [(2025,)]

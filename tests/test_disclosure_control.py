@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from test_publication_support import build_warehouse, reference_gemeenten
+from test_publication_support import build_warehouse, programme_registrations, reference_gemeenten
 
 from dvcc_pipeline.config import get_settings
 from dvcc_pipeline.publication.contract import load_published_contract
@@ -133,6 +133,46 @@ def test_derived_columns_do_not_reveal_suppressed_counts(published) -> None:
         ).fetchone()[0]
         == 0
     )
+
+
+def test_victim_profile_is_suppressed_per_region_year_source_and_dimension(published) -> None:
+    suppressed = published.execute(
+        "SELECT count(*) FROM ind_slachtofferprofiel_jaar WHERE aantal IS NULL AND onderdrukt"
+    ).fetchone()[0]
+    assert suppressed > 0
+    # The values of one dimension add up to all victims of that source in that region and year.
+    single = published.execute(
+        """SELECT jaar, regio_niveau, regio_code, bron, dimensie FROM ind_slachtofferprofiel_jaar
+           GROUP BY ALL HAVING count_if(aantal IS NULL) = 1"""
+    ).fetchall()
+    assert single == []
+    eenheid_hidden = published.execute(
+        "SELECT count(*) FROM ind_slachtofferprofiel_jaar WHERE regio_niveau = 'eenheid' AND aantal IS NULL"
+    ).fetchone()[0]
+    assert eenheid_hidden == 0
+
+
+def test_programme_activities_are_published_unsuppressed(published) -> None:
+    """Counts of the programme's own work are no victim data: small numbers stay visible."""
+    columns = [r[0] for r in published.execute("DESCRIBE ind_programma_activiteiten").fetchall()]
+    assert "onderdrukt" not in columns
+    registrations = programme_registrations()
+    own = registrations[registrations["niveau"] == "gemeente"]
+    published.register("eigen_registraties", own)
+    mismatches = published.execute(
+        """WITH verwacht AS (
+             SELECT jaar, gebied AS regio_code, activiteit, sum(aantal) AS aantal
+             FROM eigen_registraties GROUP BY ALL)
+           SELECT v.*, p.aantal FROM verwacht v LEFT JOIN ind_programma_activiteiten p
+             ON p.regio_niveau = 'gemeente' AND p.jaar = v.jaar AND p.regio_code = v.regio_code
+            AND p.activiteit = v.activiteit
+           WHERE p.aantal IS DISTINCT FROM v.aantal"""
+    ).fetchall()
+    assert mismatches == []
+    small = published.execute(
+        "SELECT count(*) FROM ind_programma_activiteiten WHERE aantal BETWEEN 1 AND ?", [K - 1]
+    ).fetchone()[0]
+    assert small > 0
 
 
 def test_audit_finds_small_cells_and_recoverable_groups(tmp_path) -> None:

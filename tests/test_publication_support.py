@@ -19,6 +19,9 @@ from dvcc_pipeline.config import SEEDS_DIR
 DISTRICTS = ("Flevoland", "Gooi en Vechtstreek")
 DELICTSVORMEN = ("phishing", "bankhelpdeskfraude", "aan_en_verkoopfraude", "hacken", "identiteitsfraude", "sextortion")
 YEARS = (2023, 2024)
+LEEFTIJDSKLASSEN = ("0-17", "18-24", "25-44", "45-64", "65+")
+KANALEN = ("telefoon", "sms", "whatsapp", "email", "website", "marktplaats", "sociale_media", "overig")
+ACTIVITEITEN = ("informatiebeeld_besproken", "kennisbijeenkomst", "huisbezoek")
 
 
 def reference_gemeenten() -> pd.DataFrame:
@@ -45,6 +48,10 @@ def registrations(seed: int = 7) -> pd.DataFrame:
     soort = np.where(bron == "politie", rng.choice(["aangifte", "melding"], n, p=[0.7, 0.3]), "melding")
     damage = np.round(rng.lognormal(5, 1.2, n), 2)
     damage[rng.random(n) < 0.02] = 250000.00  # an occasional registration that dominates its cell
+    # victim profile from its own generator, so the draws above stay as they were
+    profile = np.random.default_rng(seed + 1)
+    leeftijd = profile.choice([*LEEFTIJDSKLASSEN, None], n, p=[0.05, 0.15, 0.35, 0.25, 0.15, 0.05])
+    kanaal = np.where(bron == "politie", None, profile.choice(KANALEN, n))
     return pd.DataFrame(
         {
             "melding_id": [f"M{i:06d}" for i in range(n)],
@@ -55,6 +62,35 @@ def registrations(seed: int = 7) -> pd.DataFrame:
             "gemeentecode": rng.choice(gemeenten, n, p=weight),
             "delictsvorm": rng.choice(DELICTSVORMEN, n, p=[0.4, 0.2, 0.2, 0.1, 0.07, 0.03]),
             "schadebedrag_eur": damage,
+            "leeftijdsklasse": leeftijd,
+            "kanaal": kanaal,
+        }
+    )
+
+
+def profile_values() -> pd.DataFrame:
+    """Every value of each victim-profile dimension, `onbekend` included."""
+    rows = [("leeftijdsklasse", v) for v in (*LEEFTIJDSKLASSEN, "onbekend")]
+    rows += [("kanaal", v) for v in (*KANALEN, "onbekend")]
+    return pd.DataFrame(rows, columns=["dimensie", "waarde"])
+
+
+def programme_registrations(seed: int = 7) -> pd.DataFrame:
+    """Programme activities at every level, for ind_programma_activiteiten."""
+    rng = np.random.default_rng(seed + 2)
+    gemeenten = reference_gemeenten()
+    areas = [("gemeente", code) for code in gemeenten["gemeentecode"]]
+    areas += [("basisteam", team) for team in gemeenten["basisteam"].unique()]
+    areas += [("district", district) for district in DISTRICTS] + [("regio", "Midden-Nederland")]
+    picked = rng.integers(0, len(areas), 60)
+    return pd.DataFrame(
+        {
+            "registratie_id": [f"R{i:04d}" for i in range(60)],
+            "jaar": rng.choice(YEARS, 60).astype("int32"),
+            "activiteit": rng.choice(ACTIVITEITEN, 60),
+            "niveau": [areas[i][0] for i in picked],
+            "gebied": [areas[i][1] for i in picked],
+            "aantal": rng.integers(1, 4, 60),
         }
     )
 
@@ -152,6 +188,38 @@ CREATE OR REPLACE TABLE marts.ind_programma_voortgang AS
          'regio' AS niveau, 2024 AS periode, 10.0 AS basiswaarde, 2023 AS basisjaar, 20.0 AS doelwaarde,
          2026 AS doeljaar, '>=' AS vergelijking, 14.0 AS realisatie, 13.3 AS verwacht_op_peildatum,
          DATE '2024-12-31' AS peildatum, 'op_koers' AS status;
+CREATE OR REPLACE TABLE marts.ind_slachtofferprofiel_jaar AS
+  WITH dim AS (
+    SELECT jaar, gemeentecode, bron, 'leeftijdsklasse' AS dimensie, coalesce(leeftijdsklasse, 'onbekend') AS waarde
+    FROM intermediate.int_meldingen WHERE bron <> 'politie' OR hoofdcategorie IN ('cybercrime', 'gedigitaliseerd')
+    UNION ALL
+    SELECT jaar, gemeentecode, bron, 'kanaal', coalesce(kanaal, 'onbekend')
+    FROM intermediate.int_meldingen WHERE bron <> 'politie'),
+  waarden AS (SELECT * FROM waarden_df),
+  raster AS (
+    SELECT j.jaar, r.regio_niveau, r.regio_code, r.regio_naam, b.bron, w.dimensie, w.waarde
+    FROM (SELECT DISTINCT jaar FROM intermediate.int_meldingen) j
+    CROSS JOIN (SELECT DISTINCT regio_niveau, regio_code, regio_naam FROM regio) r
+    CROSS JOIN (VALUES ('politie'), ('bank'), ('fraudehelpdesk')) b(bron)
+    JOIN waarden w ON b.bron <> 'politie' OR w.dimensie = 'leeftijdsklasse'),
+  tel AS (SELECT jaar, regio_niveau, regio_code, bron, dimensie, waarde, count(*) AS aantal
+          FROM dim JOIN regio USING (gemeentecode) GROUP BY ALL)
+  SELECT raster.*, coalesce(tel.aantal, 0) AS aantal
+  FROM raster LEFT JOIN tel USING (jaar, regio_niveau, regio_code, bron, dimensie, waarde);
+CREATE OR REPLACE TABLE marts.ind_programma_activiteiten AS
+  WITH p AS (SELECT *, CASE niveau WHEN 'regio' THEN 'eenheid' ELSE niveau END AS regio_niveau FROM programma_df),
+  rang AS (SELECT * FROM (VALUES ('gemeente', 1), ('basisteam', 2), ('district', 3), ('eenheid', 4)) v(niveau, nr)),
+  per_gebied AS (
+    SELECT DISTINCT p.registratie_id, p.jaar, p.activiteit, p.aantal, boven.regio_niveau, boven.regio_code
+    FROM p JOIN regio eigen ON eigen.regio_niveau = p.regio_niveau AND eigen.regio_code = p.gebied
+    JOIN regio boven USING (gemeentecode)
+    JOIN rang e ON e.niveau = p.regio_niveau JOIN rang b ON b.niveau = boven.regio_niveau WHERE b.nr >= e.nr),
+  tel AS (SELECT jaar, regio_niveau, regio_code, activiteit, sum(aantal) AS aantal FROM per_gebied GROUP BY ALL)
+  SELECT j.jaar, r.regio_niveau, r.regio_code, r.regio_naam, a.activiteit, coalesce(tel.aantal, 0) AS aantal
+  FROM (SELECT DISTINCT jaar FROM p) j
+  CROSS JOIN (SELECT DISTINCT regio_niveau, regio_code, regio_naam FROM regio) r
+  CROSS JOIN (SELECT DISTINCT activiteit FROM p) a
+  LEFT JOIN tel USING (jaar, regio_niveau, regio_code, activiteit);
 CREATE OR REPLACE TABLE raw.politie_registraties AS
   SELECT melding_id AS registratie_id, kwartaal AS _periode, 'L-politie-' || kwartaal AS _levering_id
   FROM intermediate.int_meldingen WHERE bron = 'politie';
@@ -173,5 +241,7 @@ def build_warehouse(path: Path, seed: int = 7) -> pd.DataFrame:
         conn.register("meldingen_df", meldingen_df)
         conn.register("gemeenten_df", gemeenten_df)
         conn.register("taxonomy_df", taxonomy_df)
+        conn.register("programma_df", programme_registrations(seed))
+        conn.register("waarden_df", profile_values())
         conn.execute(_MARTS_SQL)
     return meldingen_df

@@ -142,14 +142,25 @@ def test_figures_equal_the_published_tables(home, pub, quarter, gemeenten) -> No
             """,
             [year, niveau, code],
         ).fetchall()
-        for vorm, aangiften, fhd in published:
-            for key, value in (
-                (f"delictsvormen/{vorm}/aangiften", aangiften),
-                (f"doelgroepen/{vorm}/fraudehelpdesk", fhd),
-            ):
-                if key in found:
-                    assert found[key][0] == ("" if value is None else str(value)), (code, key)
-                    checked += 1
+        for vorm, aangiften, _fhd in published:
+            key = f"delictsvormen/{vorm}/aangiften"
+            if key in found:
+                assert found[key][0] == ("" if aangiften is None else str(aangiften)), (code, key)
+                checked += 1
+        profiel = pub.execute(
+            """
+            select dimensie, waarde, bron, aantal from ind_slachtofferprofiel_jaar
+            where regio_niveau = ? and regio_code = ?
+              and jaar = (select max(jaar) from ind_slachtofferprofiel_jaar where jaar <= ?)
+            """,
+            [niveau, code, year],
+        ).fetchall()
+        assert profiel, code
+        for dimensie, waarde, bron, aantal in profiel:
+            # every published cell of the region's profile is in the report, with its value
+            assert found[f"wie/{dimensie}/{waarde}/{bron}"][0] == ("" if aantal is None else str(aantal)), code
+            checked += 1
+        checked += _check_activities(pub, found, niveau, code, year)
         dark = pub.execute(
             """
             select geschat_slachtoffers from ind_dark_number
@@ -171,6 +182,31 @@ def test_figures_equal_the_published_tables(home, pub, quarter, gemeenten) -> No
         for vm_code, onderwerp, waarde in vm:
             assert found[f"vm/{vm_code}/{onderwerp}"][0] == ("" if waarde is None else str(waarde))
     assert checked > 500
+
+
+def _check_activities(pub, found: dict[str, tuple[str, str]], niveau: str, code: str, year: int) -> int:
+    """The programme's activity counts of the region, its basisteam and the unit, as published."""
+    basisteam = (
+        code
+        if niveau == "basisteam"
+        else pub.execute("select basisteam from dim_gemeente where gemeentecode = ?", [code]).fetchone()[0]
+    )
+    areas = [(niveau, code), ("eenheid", None)] + ([("basisteam", basisteam)] if niveau == "gemeente" else [])
+    checked = 0
+    for area_level, area_code in areas:
+        rows = pub.execute(
+            """
+            select activiteit, aantal from ind_programma_activiteiten
+            where regio_niveau = ? and (? is null or regio_code = ?)
+              and jaar = (select max(jaar) from ind_programma_activiteiten where jaar <= ?)
+            """,
+            [area_level, area_code, area_code, year],
+        ).fetchall()
+        assert rows, (code, area_level)
+        for activiteit, aantal in rows:
+            assert found[f"voortgang/activiteit/{activiteit}/{area_level}"][0] == str(aantal), (code, activiteit)
+            checked += 1
+    return checked
 
 
 def test_no_suppressed_value_appears_in_any_report(home, pub, quarter) -> None:
@@ -203,14 +239,43 @@ def test_no_suppressed_value_appears_in_any_report(home, pub, quarter) -> None:
         for niveau, code, vorm in suppressed:
             if not _belongs(path, niveau, code):
                 continue
-            for key in (f"delictsvormen/{vorm}/aangiften", f"doelgroepen/{vorm}/aangiften"):
-                if key in found:
-                    seen_small += 1
-                    value, text = found[key]
-                    # the warehouse knows the true count; the report shows neither it nor anything else
-                    assert true_values[(niveau, code, vorm)] > 0
-                    assert value == "" and text == f"minder dan {K}", (path.name, key)
+            key = f"delictsvormen/{vorm}/aangiften"
+            if key in found:
+                seen_small += 1
+                value, text = found[key]
+                # the warehouse knows the true count; the report shows neither it nor anything else
+                assert true_values[(niveau, code, vorm)] > 0
+                assert value == "" and text == f"minder dan {K}", (path.name, key)
     assert seen_small > 0
+    assert _suppressed_profile_cells_read_minder_dan_k(home, pub, quarter) > 0
+
+
+def _suppressed_profile_cells_read_minder_dan_k(home: Path, pub, quarter: str) -> int:
+    """Every suppressed age band or channel shows "minder dan k", while the warehouse knows it."""
+    with duckdb.connect(str(home / "warehouse" / "dvcc.duckdb"), read_only=True) as warehouse:
+        true_values = {
+            tuple(r[:6]): r[6]
+            for r in warehouse.execute(
+                "select jaar, regio_niveau, regio_code, dimensie, waarde, bron, aantal"
+                " from marts.ind_slachtofferprofiel_jaar"
+            ).fetchall()
+        }
+    suppressed = pub.execute(
+        """
+        select jaar, regio_niveau, regio_code, dimensie, waarde, bron from ind_slachtofferprofiel_jaar
+        where onderdrukt and aantal is null and regio_niveau in ('gemeente', 'basisteam')
+          and jaar = (select max(jaar) from ind_slachtofferprofiel_jaar where jaar <= ?)
+        """,
+        [int(quarter[:4])],
+    ).fetchall()
+    seen = 0
+    for jaar, niveau, code, dimensie, waarde, bron in suppressed:
+        found = cells(_report(home, quarter, niveau, code))
+        value, text = found[f"wie/{dimensie}/{waarde}/{bron}"]
+        assert true_values[(jaar, niveau, code, dimensie, waarde, bron)] > 0
+        assert value == "" and text == f"minder dan {K}", (code, dimensie, waarde, bron)
+        seen += 1
+    return seen
 
 
 def _belongs(path: Path, niveau: str, code: str) -> bool:

@@ -136,6 +136,27 @@ class Voortgang:
 
 
 @dataclass(frozen=True)
+class Profiel:
+    """Victims of one source with one age band or channel, in the region's year."""
+
+    bron: str
+    dimensie: str  # leeftijdsklasse | kanaal
+    waarde: str
+    aantal: int | None
+    onderdrukt: bool
+
+
+@dataclass(frozen=True)
+class Activiteit:
+    """What the programme did in a year: in the region itself, its basisteam, and the whole unit."""
+
+    activiteit: str
+    eigen: int
+    basisteam: int | None  # only for a municipality's report
+    eenheid: int
+
+
+@dataclass(frozen=True)
 class Kwaliteit:
     bron: str
     leveringen: int | None
@@ -162,6 +183,10 @@ class ReportData:
     veiligheidsmonitor: list[VmWaarde]
     voortgang: list[Voortgang]
     kwaliteit: list[Kwaliteit]
+    profiel: list[Profiel] = field(default_factory=list)
+    profiel_jaar: int | None = None
+    activiteiten: list[Activiteit] = field(default_factory=list)
+    activiteiten_jaar: int | None = None
     per_gemeente: list[tuple[str, str, dict[str, Sum]]] = field(default_factory=list)  # basisteams only
 
 
@@ -199,6 +224,8 @@ def load_report(conn: duckdb.DuckDBPyConnection, region: Region, kwartaal: str, 
         "select publicatie_id, strftime(gepubliceerd_op, '%d-%m-%Y %H:%M') from publicatie "
         "order by gepubliceerd_op desc limit 1"
     ).fetchone()
+    profiel_jaar, profiel = _profiel(conn, region, jaar)
+    activiteiten_jaar, activiteiten = _activiteiten(conn, region, jaar)
     return ReportData(
         region=region,
         kwartaal=kwartaal,
@@ -214,6 +241,10 @@ def load_report(conn: duckdb.DuckDBPyConnection, region: Region, kwartaal: str, 
         veiligheidsmonitor=_veiligheidsmonitor(conn, region, jaar),
         voortgang=_voortgang(conn, jaar),
         kwaliteit=_kwaliteit(conn, jaar, qn),
+        profiel=profiel,
+        profiel_jaar=profiel_jaar,
+        activiteiten=activiteiten,
+        activiteiten_jaar=activiteiten_jaar,
         per_gemeente=[
             (code, name, {key: s for (key, year), s in _sums(conn, [code], jaar, qn).items() if year == jaar})
             for code, name in region.gemeenten
@@ -359,6 +390,42 @@ def _voortgang(conn: duckdb.DuckDBPyConnection, jaar: int) -> list[Voortgang]:
         [jaar, jaar],
     ).fetchall()
     return [Voortgang(*r) for r in rows]
+
+
+def _profiel(conn: duckdb.DuckDBPyConnection, region: Region, jaar: int) -> tuple[int | None, list[Profiel]]:
+    """The region's victims per age band and channel in `jaar`, or the latest year before it."""
+    rows = conn.execute(
+        """
+        with t as (select * from ind_slachtofferprofiel_jaar where regio_niveau = ? and regio_code = ?),
+             j as (select max(jaar) as jaar from t where jaar <= ?)
+        select t.jaar, bron, dimensie, waarde, aantal, onderdrukt
+        from t join j using (jaar)
+        order by dimensie, waarde, bron
+        """,
+        [region.niveau, region.code, jaar],
+    ).fetchall()
+    return (rows[0][0] if rows else None), [Profiel(*r[1:]) for r in rows]
+
+
+def _activiteiten(conn: duckdb.DuckDBPyConnection, region: Region, jaar: int) -> tuple[int | None, list[Activiteit]]:
+    """The programme's activities in the region, (for a municipality) its basisteam, and the unit."""
+    rows = conn.execute(
+        """
+        with j as (select max(jaar) as jaar from ind_programma_activiteiten where jaar <= ?)
+        select a.jaar, a.activiteit,
+               sum(a.aantal) filter (where a.regio_niveau = ? and a.regio_code = ?),
+               sum(a.aantal) filter (where a.regio_niveau = 'basisteam' and a.regio_code = ?),
+               sum(a.aantal) filter (where a.regio_niveau = 'eenheid')
+        from ind_programma_activiteiten as a join j using (jaar)
+        group by all
+        order by a.activiteit
+        """,
+        [jaar, region.niveau, region.code, region.basisteam],
+    ).fetchall()
+    own_team = region.niveau == "basisteam"
+    return (rows[0][0] if rows else None), [
+        Activiteit(r[1], int(r[2] or 0), None if own_team else int(r[3] or 0), int(r[4] or 0)) for r in rows
+    ]
 
 
 def _kwaliteit(conn: duckdb.DuckDBPyConnection, jaar: int, qn: int) -> list[Kwaliteit]:

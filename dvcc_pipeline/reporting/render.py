@@ -12,7 +12,7 @@ from decimal import Decimal
 from html import escape
 
 from dvcc_pipeline.reporting.charts import Bar, Interval, Series, bar_chart, interval_chart, line_chart
-from dvcc_pipeline.reporting.data import KERNCIJFERS, DelictsvormJaar, Region, ReportData, Sum
+from dvcc_pipeline.reporting.data import KERNCIJFERS, DelictsvormJaar, Profiel, Region, ReportData, Sum
 
 STATUS = {"behaald": "behaald", "op_koers": "op koers", "achter": "achter op schema", "geen_data": "nog geen gegevens"}
 BRON = {
@@ -39,13 +39,43 @@ VM_SHORT = {
     "melding_elders_online": "elders gemeld",
 }
 HOOFDCATEGORIE = {"cybercrime": "Cybercrime", "gedigitaliseerd": "Gedigitaliseerde criminaliteit"}
-# Delictsvormen that point at a group or channel: the published tables have no age or channel yet.
-DOELGROEPEN = (
-    ("bankhelpdeskfraude", "Ouderen", "Telefoon (nagebootste bank)"),
-    ("vriend_in_nood_fraude", "Ouders en ouderen", "WhatsApp en sms"),
-    ("aan_en_verkoopfraude", "Jongeren en jonge volwassenen", "Online marktplaatsen"),
-    ("sextortion", "Jongeren", "Sociale media en chat"),
-)
+LEEFTIJD = {
+    "0-17": "0–17 jaar",
+    "18-24": "18–24 jaar (jongeren)",
+    "25-44": "25–44 jaar",
+    "45-64": "45–64 jaar",
+    "65+": "65 jaar en ouder (senioren)",
+    "onbekend": "onbekend of organisatie",
+}
+KANAAL = {
+    "telefoon": "Telefoon",
+    "sms": "Sms",
+    "whatsapp": "WhatsApp",
+    "email": "E-mail",
+    "website": "Website",
+    "marktplaats": "Online marktplaats",
+    "sociale_media": "Sociale media",
+    "overig": "Overig",
+    "onbekend": "Onbekend",
+}
+PROFIEL = {"leeftijdsklasse": ("Leeftijd", LEEFTIJD), "kanaal": ("Contactkanaal", KANAAL)}
+# the source each profile chart shows: the police know age best, banks the channel
+PROFIEL_GRAFIEK = {"leeftijdsklasse": "politie", "kanaal": "bank"}
+ACTIVITEIT = {
+    "informatiebeeld_besproken": "Informatiebeeld besproken in de driehoek",
+    "kennisbijeenkomst": "Kennisbijeenkomsten",
+    "bestuurlijke_rapportage": "Bestuurlijke rapportages",
+    "riec_casus": "RIEC-casussen",
+    "huisbezoek": "Huisbezoeken aan slachtoffers",
+    "communicatie_uiting": "Communicatie-uitingen",
+    "regionale_media": "Regionale mediamomenten",
+    "echt_nep_bijeenkomst": "Echt-Nep-bijeenkomsten (bereikte mensen)",
+    "actiedag_actie": "Acties op de actiedag #echtnietvandaag",
+    "nieuwsbrief": "Nieuwsbrieven",
+    "mailupdate": "Mailupdates",
+    "ciso_bijeenkomst": "Bijeenkomsten CISO-netwerk",
+    "cyberoefening": "Cyberoefeningen",
+}
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:#1d2327;max-width:960px;
@@ -363,30 +393,74 @@ def _dark_number(d: ReportData) -> tuple[str, str, str]:
 
 
 def _doelgroepen(d: ReportData) -> tuple[str, str, str]:
-    by_vorm = {v.delictsvorm: v for v in d.delictsvormen}
-    rows = []
-    for vorm, groep, kanaal in DOELGROEPEN:
-        v = by_vorm.get(vorm)
-        label = v.label if v else vorm
-        cells = (
-            _cell(f"doelgroepen/{vorm}/aangiften", v.aangiften, v.onderdrukt, d.k)
-            + _cell(f"doelgroepen/{vorm}/fraudehelpdesk", v.meldingen_fraudehelpdesk, v.onderdrukt, d.k)
-            if v
-            else '<td class="n">0</td><td class="n">0</td>'
-        )
-        rows.append(f"<tr><td>{escape(groep)}</td><td>{escape(kanaal)}</td><td>{escape(label)}</td>{cells}</tr>")
-    content = (
-        '<table><tr><th>wie</th><th>kanaal</th><th>delictsvorm</th><th class="n">aangiften</th>'
-        f'<th class="n">meldingen Fraudehelpdesk</th></tr>{"".join(rows)}</table>'
-        '<p class="note">Leeftijd en contactkanaal per melding staan (nog) niet in de gepubliceerde tabellen; deze '
-        "delictsvormen zijn daarom de aanwijzing: bankhelpdeskfraude treft vooral ouderen, aan- en verkoopfraude en "
-        "sextortion vooral jongeren.</p>"
+    by_key = {(p.dimensie, p.waarde, p.bron): p for p in d.profiel}
+    parts = []
+    if not d.profiel:
+        parts.append("<p>Over dit jaar zijn nog geen gegevens over leeftijd en kanaal gepubliceerd.</p>")
+    for dimensie, (titel, labels) in PROFIEL.items():
+        bronnen = [
+            b
+            for b in ("politie", "bank", "fraudehelpdesk")
+            if any(p.bron == b for p in d.profiel if p.dimensie == dimensie)
+        ]
+        if not bronnen:
+            continue
+        head = f"<tr><th>{escape(titel)}</th>" + "".join(f'<th class="n">{BRON[b]}</th>' for b in bronnen) + "</tr>"
+        rows = []
+        for waarde, label in labels.items():
+            cells = []
+            for bron in bronnen:
+                p = by_key.get((dimensie, waarde, bron))
+                cells.append(
+                    _cell(f"wie/{dimensie}/{waarde}/{bron}", p.aantal, p.onderdrukt, d.k)
+                    if p
+                    else '<td class="n">–</td>'
+                )
+            rows.append(f"<tr><td>{escape(label)}</td>{''.join(cells)}</tr>")
+        chart_bron = PROFIEL_GRAFIEK[dimensie]
+        bars = [
+            Bar(label, None if p.aantal is None else float(p.aantal), _count_text(p, d.k))
+            for waarde, label in labels.items()
+            if waarde != "onbekend" and (p := by_key.get((dimensie, waarde, chart_bron)))
+        ]
+        parts.append(f"<h3>{escape(titel)}</h3>")
+        if bars:
+            parts.append(bar_chart(f"{titel}: slachtoffers bij {BRON[chart_bron].lower()}, {d.profiel_jaar}", bars))
+        parts.append(f"<table>{head}{''.join(rows)}</table>")
+        parts.append(_opvallend(d.profiel, dimensie, labels))
+    parts.append(
+        '<p class="note">Politie: aangiften en meldingen van online criminaliteit; de politie legt geen '
+        "contactkanaal vast. Banken: fraudemeldingen. Fraudehelpdesk: alleen meldingen van slachtoffers. Eén "
+        "slachtoffer kan bij meer dan één bron staan; tel de kolommen dus niet bij elkaar op. “Onbekend of "
+        "organisatie”: de leeftijd is niet vastgelegd, of het slachtoffer is een bedrijf of instelling.</p>"
     )
+    jaar = d.profiel_jaar or d.jaar
     intro = (
-        f"Welke groepen en kanalen in {d.jaar} opvallen — de aanknopingspunten voor preventie, zoals "
-        "Echt-Nep-bijeenkomsten voor senioren of voorlichting op scholen."
+        f"Welke leeftijdsgroepen en contactkanalen in {jaar} opvallen — de aanknopingspunten voor preventie, "
+        "zoals Echt-Nep-bijeenkomsten voor senioren of voorlichting op scholen."
     )
-    return _section("wie", "Wie worden getroffen", intro, content)
+    return _section("wie", "Wie worden getroffen", intro, "".join(parts))
+
+
+def _count_text(p: Profiel, k: int) -> str:
+    if p.aantal is None:
+        return f"minder dan {k}" if p.onderdrukt else "–"
+    return fmt_int(p.aantal)
+
+
+def _opvallend(profiel: Sequence[Profiel], dimensie: str, labels: dict[str, str]) -> str:
+    """Per source the largest published group (onbekend left out), in words."""
+    zinnen = []
+    for bron in ("politie", "bank", "fraudehelpdesk"):
+        shown = [
+            p for p in profiel if p.bron == bron and p.dimensie == dimensie and p.waarde != "onbekend" and p.aantal
+        ]
+        if shown:
+            top = max(shown, key=lambda p: (p.aantal or 0, p.waarde))
+            zinnen.append(f"{BRON[bron]}: {labels.get(top.waarde, top.waarde)}")
+    if not zinnen:
+        return ""
+    return f'<p class="note">Grootste groep — {escape("; ".join(zinnen))}.</p>'
 
 
 def _voortgang(d: ReportData) -> tuple[str, str, str]:
@@ -405,12 +479,45 @@ def _voortgang(d: ReportData) -> tuple[str, str, str]:
         '<table><tr><th>doel</th><th>afspraak in het jaarplan</th><th class="n">stand</th>'
         f'<th class="n">doel (jaar)</th><th>beoordeling</th></tr>{"".join(rows)}</table>'
         '<p class="note">Stand voor de hele eenheid. Bij afspraken per basisteam, district of gemeente telt het gebied '
-        "dat het minst deed, want elk gebied moet het doel halen; de stand per basisteam staat nog niet in de "
-        "publicatie. “Op koers” en “achter op schema” vergelijken de stand met wat op de peildatum verwacht mocht "
-        "worden.</p>"
+        "dat het minst deed, want elk gebied moet het doel halen. “Op koers” en “achter op schema” vergelijken de "
+        "stand met wat op de peildatum verwacht mocht worden.</p>"
+    ) + _activiteiten(d)
+    intro = (
+        f"Hoe het programma ervoor staat ten opzichte van de doelen in het jaarplan, stand {d.jaar}, en wat het in "
+        f"{d.region.naam} zelf deed."
     )
-    intro = f"Hoe het programma ervoor staat ten opzichte van de doelen in het jaarplan, stand {d.jaar}."
     return _section("voortgang", "Voortgang van het programma", intro, content, new_page=True)
+
+
+def _activiteiten(d: ReportData) -> str:
+    """The programme's own activity counts for this region, beside its basisteam and the unit."""
+    r = d.region
+    if not d.activiteiten:
+        return f"<h3>Activiteiten in {escape(r.naam)}</h3><p>Nog geen registraties van het programmabureau.</p>"
+    gemeente = r.niveau == "gemeente"
+    head = (
+        f'<tr><th>activiteit</th><th class="n">{escape(r.naam)}</th>'
+        + (f'<th class="n">basisteam {escape(r.basisteam)}</th>' if gemeente else "")
+        + '<th class="n">eenheid Midden-Nederland</th></tr>'
+    )
+    known = [a for a in d.activiteiten if a.activiteit in ACTIVITEIT]
+    ordered = sorted(known, key=lambda a: list(ACTIVITEIT).index(a.activiteit))
+    ordered += [a for a in d.activiteiten if a.activiteit not in ACTIVITEIT]
+    rows = "".join(
+        f"<tr><td>{escape(ACTIVITEIT.get(a.activiteit, a.activiteit))}</td>"
+        + _cell(f"voortgang/activiteit/{a.activiteit}/{r.niveau}", a.eigen, False, d.k)
+        + (_cell(f"voortgang/activiteit/{a.activiteit}/basisteam", a.basisteam, False, d.k) if gemeente else "")
+        + _cell(f"voortgang/activiteit/{a.activiteit}/eenheid", a.eenheid, False, d.k)
+        + "</tr>"
+        for a in ordered
+    )
+    return (
+        f"<h3>Activiteiten in {escape(r.naam)}, {d.activiteiten_jaar}</h3><table>{head}{rows}</table>"
+        '<p class="note">Uit de registraties van het programmabureau. Een activiteit telt mee voor het eigen gebied en '
+        "voor elk gebied erboven (een gemeente voor haar basisteam en de eenheid); activiteiten voor een district of "
+        "de hele eenheid tellen alleen in de kolom eenheid. Dit zijn aantallen activiteiten van het programma zelf, "
+        "geen slachtoffers, en daarom ook kleine aantallen precies.</p>"
+    )
 
 
 def _number(value: Decimal | None) -> str:
