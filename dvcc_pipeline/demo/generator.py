@@ -6,15 +6,19 @@ designed governance scenarios and the status each file should get from the pipel
 
 from __future__ import annotations
 
+import re
 import shutil
+import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from dvcc_pipeline import config
 from dvcc_pipeline.demo import bank, fraudehelpdesk, police, programma, veiligheidsmonitor
 from dvcc_pipeline.demo import calibration as cal
-from dvcc_pipeline.demo.municipalities import load_gemeenten
+from dvcc_pipeline.demo.municipalities import Gemeente, load_gemeenten
+from dvcc_pipeline.demo.writers import csv_rows, write_xlsx
 
 WAVE2_DIR = Path("demo") / "tweede_levering"
 
@@ -134,8 +138,13 @@ def _scenarios() -> list[Scenario]:
     ]
 
 
-def generate(home: Path, scale: float = 1.0, seed: int = 2025) -> GenerationSummary:
-    """Write all demo deliveries for DVCC_HOME `home`; same seed and scale -> same bytes."""
+def generate(home: Path, scale: float = 1.0, seed: int = 2025, *, scenarios: bool = True) -> GenerationSummary:
+    """Write all demo deliveries for DVCC_HOME `home`; same seed and scale -> same bytes.
+
+    With ``scenarios=False`` only clean, final deliveries are written (no designed bad files,
+    invalid rows or second wave), so a plain reader of the files sees exactly the rows the
+    pipeline accepts: the benchmark compares the two on that.
+    """
     if scale <= 0:
         raise ValueError("scale moet groter dan 0 zijn")
     gemeenten = load_gemeenten()
@@ -143,7 +152,10 @@ def generate(home: Path, scale: float = 1.0, seed: int = 2025) -> GenerationSumm
     wave2_root = home / WAVE2_DIR
     if wave2_root.exists():
         shutil.rmtree(wave2_root)
-    summary = GenerationSummary(home=home, scale=scale, seed=seed, scenarios=_scenarios())
+    summary = GenerationSummary(home=home, scale=scale, seed=seed, scenarios=_scenarios() if scenarios else [])
+    if not scenarios:
+        summary.files = _write_clean(landing, scale, seed, gemeenten)
+        return summary
 
     def record(feed_id: str, written: list[tuple[Path, int]]) -> None:
         for path, rows in written:
@@ -174,3 +186,53 @@ def generate(home: Path, scale: float = 1.0, seed: int = 2025) -> GenerationSumm
     for year in cal.YEARS:
         record(programma.FEED_ID, programma.write_year(*dirs(programma.FEED_ID), year, seed, gemeenten))
     return summary
+
+
+def _write_clean(landing: Path, scale: float, seed: int, gemeenten: tuple[Gemeente, ...]) -> list[WrittenFile]:
+    """Every period once, in its final valid form: the rows the scenarios' corrections converge to."""
+    written: list[WrittenFile] = []
+
+    def csv_file(feed_id: str, path: Path, header: tuple[str, ...], rows: Iterable[list[str]], **fmt: Any) -> None:
+        count = 0
+        with csv_rows(path, header, **fmt) as writer:
+            for row in rows:
+                writer.writerow(row)
+                count += 1
+        written.append(WrittenFile(feed_id, 1, path, count))
+
+    police_dir = landing / police.FEED_ID
+    for year in cal.YEARS:
+        for quarter in range(1, 5):
+            rows = police.police_rows(year, quarter, scale, seed, gemeenten)
+            csv_file(police.FEED_ID, police_dir / police.file_name(year, quarter), police.HEADER, rows)
+    bank_dir = landing / bank.FEED_ID
+    for year in cal.YEARS:
+        for month in range(1, 13):
+            for code in bank.BANK_SHARES:
+                rows = bank.bank_rows(code, year, month, scale, seed, gemeenten)
+                path = bank_dir / bank.file_name(code, year, month)
+                csv_file(bank.FEED_ID, path, bank.HEADER, rows, delimiter=";", bom=True, crlf=True)
+    fhd_dir = landing / fraudehelpdesk.FEED_ID
+    for year in cal.YEARS:
+        for month in range(1, 13):
+            path = fhd_dir / fraudehelpdesk.file_name(year, month)
+            rows = fraudehelpdesk.fhd_rows(year, month, scale, seed, gemeenten)
+            sheets = [
+                (fraudehelpdesk.SHEET, fraudehelpdesk.HEADER, rows),
+                ("Toelichting", ("Onderwerp", "Toelichting"), fraudehelpdesk.TOELICHTING),
+            ]
+            written.append(WrittenFile(fraudehelpdesk.FEED_ID, 1, path, write_xlsx(path, sheets)))
+    vm_dir = landing / veiligheidsmonitor.FEED_ID
+    for year in cal.VM_YEARS:
+        for path, rows in veiligheidsmonitor.write_year(vm_dir, year, seed, gemeenten):
+            written.append(WrittenFile(veiligheidsmonitor.FEED_ID, 1, path, rows))
+    programma_dir = landing / programma.FEED_ID
+    programma_files: dict[Path, int] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for year in cal.YEARS:
+            for path, rows in programma.write_year(programma_dir, Path(scratch), year, seed, gemeenten):
+                if path.parent != programma_dir:  # the clean re-delivery takes the first one's place
+                    path = path.replace(programma_dir / re.sub(r"_v[0-9]+(?=\.csv$)", "", path.name))
+                programma_files[path] = rows
+    written += [WrittenFile(programma.FEED_ID, 1, path, rows) for path, rows in programma_files.items()]
+    return written

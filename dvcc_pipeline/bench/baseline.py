@@ -1,0 +1,216 @@
+"""The plain-DuckDB baseline and its comparison with what the pipeline published.
+
+The baseline reads the partner files straight from landing with `baseline.sql`; the only
+Python over partner data is the Excel-to-Arrow conversion of the Fraudehelpdesk workbooks
+(DuckDB's excel extension is not available offline), which is timed as part of the baseline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from dvcc_pipeline.config import FEEDS, SEEDS_DIR
+
+SQL_PATH = Path(__file__).with_name("baseline.sql")
+FHD_SHEET = "Meldingen"
+FHD_SCHEMA = pa.schema(
+    [
+        ("Meldingnummer", pa.int64()),
+        ("Datum melding", pa.date32()),
+        ("Soort melding", pa.string()),
+        ("Categorie", pa.string()),
+        ("Gemeente", pa.string()),
+        ("Leeftijd", pa.string()),
+        ("Contactkanaal", pa.string()),
+        ("Schade", pa.string()),
+        ("Schadebedrag", pa.float64()),
+    ]
+)
+POLICE, BANK, FHD = FEEDS[0], FEEDS[1], FEEDS[2]
+
+
+@dataclass(frozen=True)
+class BaselineTiming:
+    excel_seconds: float
+    sql_seconds: float
+
+    @property
+    def total_seconds(self) -> float:
+        return self.excel_seconds + self.sql_seconds
+
+
+def _as_date(value: object) -> dt.date | None:
+    return value.date() if isinstance(value, dt.datetime) else value  # type: ignore[return-value]
+
+
+def read_fhd_workbooks(paths: list[Path]) -> pa.Table:
+    """All `Meldingen` sheets as one Arrow table, with the partner's header names."""
+    from openpyxl import load_workbook  # heavy import, only for the Excel feed
+
+    names = FHD_SCHEMA.names
+    columns: list[list[object]] = [[] for _ in names]
+    for path in paths:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+        try:
+            rows = workbook[FHD_SHEET].iter_rows(values_only=True)
+            header = [str(c).strip() if c is not None else "" for c in next(rows)]
+            if header[: len(names)] != names:
+                raise ValueError(f"{path.name}: onverwachte kolommen {header}")
+            width = len(names)
+            for row in rows:  # read-only mode drops trailing empty cells
+                padded = (*row, *([None] * (width - len(row))))
+                for index, column in enumerate(columns):
+                    column.append(padded[index])
+        finally:
+            workbook.close()
+    date_index = names.index("Datum melding")
+    columns[date_index] = [_as_date(v) for v in columns[date_index]]
+    return pa.Table.from_arrays(
+        [pa.array(values, type=field.type) for values, field in zip(columns, FHD_SCHEMA, strict=True)],
+        schema=FHD_SCHEMA,
+    )
+
+
+def _files(landing: Path, feed_id: str, pattern: str) -> list[str]:
+    return [str(p) for p in sorted((landing / feed_id).glob(pattern))]
+
+
+def run_baseline(conn: duckdb.DuckDBPyConnection, landing: Path) -> BaselineTiming:
+    """Run `baseline.sql` over the files in `landing`; results stay as temp tables on `conn`."""
+    start = time.perf_counter()
+    fhd = read_fhd_workbooks([Path(p) for p in _files(landing, FHD, "*.xlsx")])
+    conn.register("fhd_bron", fhd)
+    excel_seconds = time.perf_counter() - start
+    params: dict[str, object] = {
+        "politie_bestanden": _files(landing, POLICE, "*.csv"),
+        "bank_bestanden": _files(landing, BANK, "*.csv"),
+        "gemeenten_csv": str(SEEDS_DIR / "gemeenten_midden_nederland.csv"),
+        "taxonomie_csv": str(SEEDS_DIR / "taxonomy.csv"),
+        "klassen_csv": str(SEEDS_DIR / "police_klassen.csv"),
+        "broncodes_csv": str(SEEDS_DIR / "source_codes.csv"),
+    }
+    start = time.perf_counter()
+    for statement in conn.extract_statements(SQL_PATH.read_text(encoding="utf-8")):
+        conn.execute(statement, {name: params[name] for name in statement.named_parameters})
+    return BaselineTiming(excel_seconds=excel_seconds, sql_seconds=time.perf_counter() - start)
+
+
+# Published eenheid rows vs the baseline. Every published value must equal the baseline's;
+# a NULL is accepted only where publication withheld it (`onderdrukt`): disclosure control
+# is the publication's own concern, and those cells are counted apart in the report.
+_DELICTSVORMEN_DIFF = """
+with pub as (
+    select * from pub.ind_delictsvormen_jaar where regio_niveau = 'eenheid'
+),
+joined as (
+    select coalesce(pub.jaar, b.jaar) as jaar, coalesce(pub.delictsvorm, b.delictsvorm) as delictsvorm,
+           coalesce(pub.onderdrukt, false) as onderdrukt,
+           pub.aangiften as p_aangiften, coalesce(b.aangiften, 0) as b_aangiften,
+           pub.schadebedrag_eur as p_schade, coalesce(b.schadebedrag_eur, 0) as b_schade,
+           pub.meldingen_bank as p_bank, coalesce(b.meldingen_bank, 0) as b_bank,
+           pub.meldingen_fraudehelpdesk as p_fhd, coalesce(b.meldingen_fraudehelpdesk, 0) as b_fhd,
+           pub.jaar is null as ontbreekt
+    from pub
+    full outer join basislijn_delictsvormen_jaar as b
+        on pub.jaar = b.jaar and pub.delictsvorm = b.delictsvorm
+)
+select jaar, delictsvorm, maat, gepubliceerd, basislijn from (
+    select jaar, delictsvorm, 'aangiften' as maat, cast(p_aangiften as varchar) as gepubliceerd,
+           cast(b_aangiften as varchar) as basislijn,
+           ontbreekt or (p_aangiften is distinct from b_aangiften
+               and not (p_aangiften is null and onderdrukt)) as verschil
+    from joined
+    union all
+    select jaar, delictsvorm, 'schadebedrag_eur', cast(p_schade as varchar), cast(b_schade as varchar),
+           ontbreekt or (p_schade is distinct from b_schade
+               and not (p_schade is null and onderdrukt))
+    from joined
+    union all
+    select jaar, delictsvorm, 'meldingen_bank', cast(p_bank as varchar), cast(b_bank as varchar),
+           ontbreekt or (p_bank is distinct from b_bank and not (p_bank is null and onderdrukt))
+    from joined
+    union all
+    select jaar, delictsvorm, 'meldingen_fraudehelpdesk', cast(p_fhd as varchar), cast(b_fhd as varchar),
+           ontbreekt or (p_fhd is distinct from b_fhd and not (p_fhd is null and onderdrukt))
+    from joined
+)
+where verschil
+order by all
+"""
+
+_TREND_DIFF = """
+with pub as (
+    select * from pub.ind_trend_jaar where regio_niveau = 'eenheid'
+),
+joined as (
+    select coalesce(pub.jaar, b.jaar) as jaar, coalesce(pub.reeks, b.reeks) as reeks,
+           coalesce(pub.methode, b.methode) as methode,
+           pub.aantal as p_aantal, b.aantal as b_aantal,
+           pub.verandering_pct as p_pct, b.verandering_pct as b_pct,
+           pub.jaar is null or b.jaar is null as ontbreekt,
+           coalesce(pub.onderdrukt, false) as onderdrukt
+    from pub
+    full outer join basislijn_trend_jaar as b
+        on pub.jaar = b.jaar and pub.reeks = b.reeks and pub.methode = b.methode
+)
+select jaar, reeks || '/' || methode, maat, gepubliceerd, basislijn from (
+    select jaar, reeks, methode, 'aantal' as maat, cast(p_aantal as varchar) as gepubliceerd,
+           cast(b_aantal as varchar) as basislijn,
+           ontbreekt or (p_aantal is distinct from b_aantal
+               and not (p_aantal is null and onderdrukt)) as verschil
+    from joined
+    union all
+    select jaar, reeks, methode, 'verandering_pct', cast(p_pct as varchar), cast(b_pct as varchar),
+           ontbreekt or (p_pct is distinct from b_pct and not (p_pct is null and onderdrukt))
+    from joined
+)
+where verschil
+order by all
+"""
+
+
+_WITHHELD = """
+select
+    (select count(*) filter (where aangiften is null) + count(*) filter (where schadebedrag_eur is null)
+          + count(*) filter (where meldingen_bank is null) + count(*) filter (where meldingen_fraudehelpdesk is null)
+     from pub.ind_delictsvormen_jaar where regio_niveau = 'eenheid')
+  + (select count(*) filter (where aantal is null) from pub.ind_trend_jaar where regio_niveau = 'eenheid')
+"""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Where the baseline and the publication disagree, and how many cells were withheld."""
+
+    differences: list[tuple[object, ...]]  # (jaar, key, measure, published, baseline)
+    withheld_cells: int
+
+    @property
+    def equal(self) -> bool:
+        return not self.differences
+
+
+def compare_with_published(conn: duckdb.DuckDBPyConnection, published_path: Path) -> Comparison:
+    """Compare the baseline's temp tables on `conn` with the published eenheid rows."""
+    conn.execute("attach ? as pub (read_only)", [str(published_path)])
+    try:
+        diffs = conn.execute(_DELICTSVORMEN_DIFF).fetchall() + conn.execute(_TREND_DIFF).fetchall()
+        withheld = conn.execute(_WITHHELD).fetchone()[0]
+    finally:
+        conn.execute("detach pub")
+    return Comparison(differences=diffs, withheld_cells=int(withheld))
+
+
+def baseline_totals(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Row counts the baseline read, for the report (same files as the pipeline)."""
+    return {
+        POLICE: conn.execute("select count(*) from politie").fetchone()[0],
+        BANK: conn.execute("select count(*) from bank").fetchone()[0],
+        FHD: conn.execute("select count(*) from fhd_bron").fetchone()[0],
+    }

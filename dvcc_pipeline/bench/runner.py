@@ -1,0 +1,167 @@
+"""`dvcc bench`: the whole pipeline on scale-N deliveries against a plain-DuckDB baseline.
+
+The pipeline runs as `dvcc run` in a subprocess on a temporary DVCC_HOME, so its wall time
+includes start-up and its peak memory is that of its own process tree (Dagster + dbt).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+from dvcc_pipeline.bench.baseline import baseline_totals, compare_with_published, run_baseline
+from dvcc_pipeline.bench.memory import PeakRssSampler
+from dvcc_pipeline.bench.report import BenchResult, RunMeasurement
+from dvcc_pipeline.bench.stages import feed_seconds, stage_seconds, step_seconds
+from dvcc_pipeline.config import Settings, get_settings
+from dvcc_pipeline.demo import police
+from dvcc_pipeline.demo.generator import generate
+from dvcc_pipeline.demo.municipalities import load_gemeenten
+from dvcc_pipeline.demo.writers import csv_rows
+
+EXIT_OK, EXIT_FAILED = 0, 1
+CORRECTED_QUARTER = (2024, 3)
+_SWAP = {"gedigitaliseerd": "cybercrime", "cybercrime": "gedigitaliseerd"}
+
+
+def _run_pipeline(settings: Settings, known_runs: set[str], log_name: str) -> tuple[RunMeasurement, set[str]]:
+    """`dvcc run` on `settings.home` in a subprocess, timed and memory-sampled."""
+    env = {**os.environ, "DVCC_HOME": str(settings.home)}
+    for derived in ("DAGSTER_HOME", "DVCC_WAREHOUSE_PATH"):  # the child derives them from DVCC_HOME
+        env.pop(derived, None)
+    log_path = settings.bench_dir / log_name
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w", encoding="utf-8") as log:
+        start = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dvcc_pipeline.cli", "run"], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        with PeakRssSampler(process.pid) as sampler:
+            code = process.wait()
+        seconds = time.perf_counter() - start
+    if code != 0:
+        raise RuntimeError(f"dvcc run eindigde met code {code}; zie {log_path}")
+    steps, run_ids = step_seconds(settings.dagster_home, known_runs)
+    measurement = RunMeasurement(
+        seconden=round(seconds, 2),
+        stappen=stage_seconds(steps),
+        per_feed=feed_seconds(steps),
+        piek_rss_mib=sampler.peak_mib,
+    )
+    return measurement, run_ids
+
+
+def write_correction(settings: Settings, scale: float, seed: int) -> dict[str, object]:
+    """A `_v2` of one police quarter: every 50th registration withdrawn, every 25th relabelled."""
+    year, quarter = CORRECTED_QUARTER
+    path = settings.landing_for(police.FEED_ID) / police.file_name(year, quarter, 2)
+    label = police.HEADER.index("online_kenmerk")
+    rows = 0
+    with csv_rows(path, police.HEADER) as writer:
+        for number, row in enumerate(police.police_rows(year, quarter, scale, seed, load_gemeenten()), start=1):
+            if number % 50 == 0:
+                continue
+            if number % 25 == 0:
+                row[label] = _SWAP.get(row[label], row[label])
+            writer.writerow(row)
+            rows += 1
+    return {"bestand": path.name, "periode": f"{year}Q{quarter}", "rijen": rows}
+
+
+def _machine() -> dict[str, object]:
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "platform": platform.platform(),
+    }
+
+
+def benchmark(home: Path, scale: float, seed: int, *, with_correction: bool = True) -> BenchResult:
+    """Generate, baseline, full run, compare, then a correction and its run — all in `home`."""
+    settings = dataclasses.replace(get_settings(), home=home)
+    settings.ensure_dirs()
+    started = dt.datetime.now().replace(microsecond=0).isoformat()
+
+    start = time.perf_counter()
+    summary = generate(home, scale=scale, seed=seed, scenarios=False)
+    generation = time.perf_counter() - start
+    rows = summary.rows_per_feed()
+
+    # Before the pipeline archives the files out of landing.
+    with duckdb.connect() as conn:
+        timing = run_baseline(conn, settings.landing_dir)
+        read = baseline_totals(conn)
+        full, runs = _run_pipeline(settings, set(), "run_volledig.log")
+        comparison = compare_with_published(conn, settings.published_path)
+    diffs = list(comparison.differences)
+    mismatched = {feed for feed, count in read.items() if count != rows[feed]}
+    if mismatched:
+        diffs.append(("-", "rijen gelezen", ", ".join(sorted(mismatched)), "", ""))
+
+    correction: dict[str, object] = {}
+    incremental = None
+    if with_correction:
+        correction = write_correction(settings, scale, seed)
+        incremental, _ = _run_pipeline(settings, runs, "run_correctie.log")
+
+    return BenchResult(
+        schaal=scale,
+        seed=seed,
+        gestart_op=started,
+        machine=_machine(),
+        rijen_per_feed=rows,
+        bestanden_per_feed={feed: len(files) for feed, files in summary.files_per_feed().items()},
+        generatie_seconden=round(generation, 2),
+        basislijn={
+            "seconden": round(timing.total_seconds, 2),
+            "excel_seconden": round(timing.excel_seconds, 2),
+            "sql_seconden": round(timing.sql_seconds, 2),
+        },
+        volledig=full,
+        correctie=correction,
+        incrementeel=incremental,
+        basislijn_gelijk=not diffs,
+        onderdrukt_niet_vergeleken=comparison.withheld_cells,
+        verschillen=[list(d) for d in diffs[:50]],
+    )
+
+
+def run_benchmark(scale: float, seed: int, workdir: Path | None, *, with_correction: bool = True) -> int:
+    """`dvcc bench`: run, write JSON + Markdown to the temporary home's `bench/` and to the
+    caller's `bench_dir` (`$DVCC_HOME/bench`, default `<repo>/.dvcc/bench`), print the table.
+
+    The temporary home is removed afterwards unless `workdir` was given (then it is kept
+    for inspection). Exit code 1 when the baseline and the publication disagree.
+    """
+    caller = get_settings()
+    if workdir is not None:
+        workdir.mkdir(parents=True, exist_ok=True)
+    home = Path(tempfile.mkdtemp(prefix="dvcc_bench_", dir=workdir)).resolve()
+    print(f"Benchmark schaal {scale:g} in {home}", flush=True)
+    try:
+        result = benchmark(home, scale, seed, with_correction=with_correction)
+    except RuntimeError as exc:
+        print(f"Benchmark mislukt: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    result.write(home / "bench")
+    json_path, md_path = result.write(caller.bench_dir)
+    if workdir is None:
+        shutil.rmtree(home, ignore_errors=True)
+    print(result.to_markdown())
+    print(f"Geschreven: {json_path} en {md_path}")
+    if not result.basislijn_gelijk:
+        for diff in result.verschillen[:10]:
+            print(f"Verschil: {diff}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
