@@ -60,12 +60,27 @@ def test_amount_is_withheld_with_its_count(published) -> None:
 
 
 def test_no_published_total_has_exactly_one_suppressed_delictsvorm(published) -> None:
-    # The delictsvormen of one region-year add up to that region's total.
+    # The delictsvormen of one region-year add up to that region's total. The spec suppresses at
+    # gemeente and basisteam level; district and eenheid cells are shown unless below k themselves.
     groups = published.execute(
         """SELECT jaar, regio_niveau, regio_code, count_if(aangiften IS NULL) AS n
-           FROM ind_delictsvormen_jaar GROUP BY ALL HAVING n = 1"""
+           FROM ind_delictsvormen_jaar WHERE regio_niveau IN ('gemeente', 'basisteam') GROUP BY ALL HAVING n = 1"""
     ).fetchall()
     assert groups == []
+
+
+def test_district_and_eenheid_cells_are_only_suppressed_below_k(published) -> None:
+    query = """SELECT jaar, regio_niveau, regio_code, delictsvorm FROM {table}
+               WHERE regio_niveau IN ('district', 'eenheid') AND {condition}"""
+    hidden_sql = query.format(table="ind_delictsvormen_jaar", condition="aangiften IS NULL")
+    hidden = set(published.execute(hidden_sql).fetchall())
+    with duckdb.connect(str(get_settings().warehouse_path), read_only=True) as warehouse:
+        large = set(
+            warehouse.execute(
+                query.format(table="marts.ind_delictsvormen_jaar", condition=f"aangiften >= {K}")
+            ).fetchall()
+        )
+    assert hidden & large == set()
 
 
 def test_no_higher_region_has_exactly_one_suppressed_part(published) -> None:
@@ -143,7 +158,7 @@ def test_victim_profile_is_suppressed_per_region_year_source_and_dimension(publi
     # The values of one dimension add up to all victims of that source in that region and year.
     single = published.execute(
         """SELECT jaar, regio_niveau, regio_code, bron, dimensie FROM ind_slachtofferprofiel_jaar
-           GROUP BY ALL HAVING count_if(aantal IS NULL) = 1"""
+           WHERE regio_niveau IN ('gemeente', 'basisteam') GROUP BY ALL HAVING count_if(aantal IS NULL) = 1"""
     ).fetchall()
     assert single == []
     eenheid_hidden = published.execute(
@@ -196,7 +211,7 @@ def test_audit_finds_small_cells_and_recoverable_groups(tmp_path) -> None:
         )
         cells, groups = disclosure_violations(conn, table, CONTRACT.policy, published="goed", **kwargs)
         assert conn.execute(f"SELECT count_if(klein) FROM {cells}").fetchone()[0] == 0
-        assert conn.execute(f"SELECT count_if(onderdrukt_in_groep = 1) FROM {groups}").fetchone()[0] == 0
+        assert conn.execute(f"SELECT count_if(lek) FROM {groups}").fetchone()[0] == 0
 
         # Unsuppressed marts: small counts visible.
         conn.execute("CREATE TABLE ruw AS SELECT *, false AS onderdrukt FROM wh.marts.ind_delictsvormen_jaar")
@@ -214,4 +229,4 @@ def test_audit_finds_small_cells_and_recoverable_groups(tmp_path) -> None:
                    = (goed.jaar, goed.regio_niveau, goed.regio_code, goed.delictsvorm)"""
         )
         _, groups = disclosure_violations(conn, table, CONTRACT.policy, published="goed", **kwargs)
-        assert conn.execute(f"SELECT count_if(onderdrukt_in_groep = 1) FROM {groups}").fetchone()[0] > 0
+        assert conn.execute(f"SELECT count_if(lek) FROM {groups}").fetchone()[0] > 0

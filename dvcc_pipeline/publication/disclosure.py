@@ -9,8 +9,8 @@ the table's `disclosure` rules and the `publicationPolicy` of `data_contracts/pu
   of one region-year, the regions below one higher region plus that region, the quarters of
   one year). If exactly one cell of a group is suppressed it could be recovered by subtraction,
   so the next-smallest cell of the group (non-zero first) at a gemeente/basisteam level is
-  suppressed too, repeated until stable (only a group without such a cell, e.g. a district
-  below k among districts, gives up a district cell; a zero only when nothing else is left);
+  suppressed too, repeated until stable (a zero only when nothing else is left; district and
+  eenheid cells never, as the spec publishes them unless they are below k themselves);
 - an amount is suppressed with its count, and where one registration contributes more than the
   dominance threshold of the cell's total (gemeente/basisteam levels); amounts then get the
   same secondary suppression over the same groups;
@@ -182,8 +182,10 @@ def _create_groups(conn: duckdb.DuckDBPyConnection, table: PublishedTable) -> No
 def _secondary_round(conn: duckdb.DuckDBPyConnection) -> int:
     """Suppress one more cell in every group that has exactly one suppressed cell.
 
-    The candidate is the smallest non-zero cell at a gemeente/basisteam level; only when a
-    group has none (a district below k among districts) is a higher-level cell taken.
+    The candidate is the smallest non-zero cell at a gemeente/basisteam level. District and
+    eenheid cells are never taken: published_tables.md publishes them unless they are
+    themselves below k, so a group without a suppressible cell (a district below k among the
+    districts of the eenheid) keeps its single suppressed cell (see the audit's `lek`).
     """
     updated = conn.execute(
         """UPDATE _dc_cel SET onderdrukt = true WHERE cel_id IN (
@@ -196,7 +198,7 @@ def _secondary_round(conn: duckdb.DuckDBPyConnection) -> int:
                         PARTITION BY l.groep
                         ORDER BY NOT c.onderdrukbaar, c.waarde = 0, c.waarde, c.cel_id) AS nr
                FROM _dc_lid AS l JOIN enkel USING (groep) JOIN _dc_cel AS c USING (cel_id)
-               WHERE NOT c.onderdrukt AND c.waarde IS NOT NULL
+               WHERE NOT c.onderdrukt AND c.waarde IS NOT NULL AND c.onderdrukbaar
              )
              SELECT cel_id FROM kandidaat WHERE nr = 1)"""
     ).fetchone()
@@ -360,7 +362,8 @@ def disclosure_violations(
     """Build two temp tables that audit a published table; returns their names.
 
     `_dc_kleine_cellen`: every visible count with whether it lies in 1 … k−1;
-    `_dc_groepen`: every additive group with its number of suppressed cells (1 is a leak).
+    `_dc_groepen`: every additive group with its number of suppressed cells; `lek` marks a group
+    with exactly one suppressed cell that still had a suppressible (gemeente/basisteam) cell.
     """
     _create_region_tables(conn, regions, policy)
     _create_source(conn, table, published)
@@ -380,7 +383,8 @@ def disclosure_violations(
     conn.execute(
         """CREATE OR REPLACE TEMP TABLE _dc_groepen AS
            SELECT replace(l.groep, chr(31), ' | ') AS groep, count(*) AS cellen,
-                  count_if(c.onderdrukt) AS onderdrukt_in_groep
+                  count_if(c.onderdrukt) AS onderdrukt_in_groep,
+                  count_if(c.onderdrukt) = 1 AND count_if(c.onderdrukbaar AND NOT c.onderdrukt) > 0 AS lek
            FROM _dc_lid AS l JOIN _dc_cel AS c USING (cel_id) GROUP BY l.groep"""
     )
     return "_dc_kleine_cellen", "_dc_groepen"

@@ -205,7 +205,7 @@ def _disclosure_frame(table: PublishedTable, contract: PublishedContract) -> Fra
                            regio_niveau || ' ' || regio_code || ' cel ' || cel_id AS plaats,
                            CAST(aantal AS BIGINT) AS waarde, klein AS fout FROM {cells}
                     UNION ALL
-                    SELECT 'groep met één onderdrukte cel', groep, onderdrukt_in_groep, onderdrukt_in_groep = 1
+                    SELECT 'groep met één onderdrukte cel', groep, onderdrukt_in_groep, lek
                     FROM {groups}"""
             ).df()
         finally:
