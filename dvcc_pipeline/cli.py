@@ -50,13 +50,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     outcome = run_pipeline(defs, get_instance(settings), settings)
-    print_summary(settings, settings.published_path)
+    print_summary(settings, settings.published_path, published_now=outcome.success)
     if not outcome.success:
         for name in outcome.failed_checks:
             print(f"Blokkerende controle mislukt: {name}", file=sys.stderr)
         for name in outcome.failed_steps:
             print(f"Stap mislukt: {name}", file=sys.stderr)
         print("Niets nieuws gepubliceerd; de vorige publicatie blijft staan.", file=sys.stderr)
+        print(f"Details: de Dagster UI (dvcc ui) en {settings.home / 'logs' / 'run.log'}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
 

@@ -20,8 +20,9 @@ from dvcc_pipeline.config import FEEDS, Settings
 from dvcc_pipeline.ingestion import scan_landing
 from dvcc_pipeline.ingestion.assets import PARTITIONS, ingestion_asset_key
 
-# Headless runs print the Dutch summary; Dagster's own step log stays in the instance (UI).
-QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+# Headless runs print the Dutch summary; Dagster's own step log (with any stack trace) stays in
+# the instance, where the UI shows it.
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 @dataclass

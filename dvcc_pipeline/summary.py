@@ -70,7 +70,7 @@ def region_overview(conn: duckdb.DuckDBPyConnection, year: int = 2024) -> list[s
     return lines
 
 
-def print_summary(settings: Settings, published: Path | None) -> None:
+def print_summary(settings: Settings, published: Path | None, *, published_now: bool = True) -> None:
     if not settings.warehouse_path.exists():
         print("Nog geen warehouse: er is niets verwerkt.")
         return
@@ -90,7 +90,8 @@ def print_summary(settings: Settings, published: Path | None) -> None:
         except duckdb.Error as exc:
             print(f"Overzicht per delictsvorm niet beschikbaar: {exc}")
     if use_published:
-        print(f"\nGepubliceerd: {published} (alleen-lezen openen)")
+        label = "Gepubliceerd" if published_now else "Laatste geldige publicatie (ongewijzigd)"
+        print(f"\n{label}: {published} (alleen-lezen openen)")
     index = settings.reports_dir / "index.html"
     if index.exists():
         print(f"Informatiebeeld per basisteam en gemeente: {index}")

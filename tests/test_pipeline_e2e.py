@@ -7,10 +7,17 @@ implementation: ranges and percentages are copied from ../shared/spec/figures.md
 
 from __future__ import annotations
 
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+
+BIN = Path(sys.executable).parent
 
 pytestmark = pytest.mark.slow
 
@@ -142,3 +149,21 @@ def test_every_municipality_has_an_extract(demo_home: Path) -> None:
 def test_landing_is_left_empty(demo_home: Path) -> None:
     leftovers = [p for p in (demo_home / "landing").rglob("*") if p.is_file()]
     assert leftovers == []
+
+
+def test_failing_check_keeps_the_live_publication_and_names_the_check(demo_home: Path, tmp_path: Path) -> None:
+    """Force a blocking failure through the real CLI: a duplicated row in the incremental layer."""
+    home = tmp_path / "home"
+    shutil.copytree(demo_home, home, symlinks=True)
+    live = home / "published" / "published.duckdb"
+    before = hashlib.sha256(live.read_bytes()).hexdigest()
+    with duckdb.connect(str(home / "warehouse" / "dvcc.duckdb")) as conn:
+        conn.execute("INSERT INTO intermediate.int_meldingen SELECT * FROM intermediate.int_meldingen LIMIT 1")
+
+    env = {**os.environ, "DVCC_HOME": str(home)}
+    result = subprocess.run([str(BIN / "dvcc"), "run"], env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 1
+    assert "Blokkerende controle mislukt: intermediate/int_meldingen:unique_combination" in result.stderr
+    assert "Traceback" not in result.stderr and "Stack Trace" not in result.stderr
+    assert "Laatste geldige publicatie (ongewijzigd)" in result.stdout
+    assert hashlib.sha256(live.read_bytes()).hexdigest() == before
