@@ -78,6 +78,8 @@ def print_summary(settings: Settings, published: Path | None, *, published_now: 
         for line in deliveries_summary(conn):
             print(line)
     print(f"Ontvangstbewijzen: {settings.receipts_dir}")
+    if settings.pseudonym_key_is_demo:
+        print("Let op: pseudoniemen zijn gemaakt met de vaste demosleutel; zet DVCC_PSEUDONYM_KEY voor echte data.")
     use_published = published is not None and published.exists()
     source = published if use_published else settings.warehouse_path
     with duckdb.connect(str(source), read_only=True) as conn:
