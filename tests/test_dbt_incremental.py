@@ -17,10 +17,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt.cli.main import dbtRunner, dbtRunnerResult
-from test_dbt_project import build_raw_layer
+from dbt.cli.main import dbtRunnerResult
+from test_dbt_project import build_raw_layer, invoke_dbt
 
-from dvcc_pipeline.config import DBT_PROJECT_DIR, get_settings
+from dvcc_pipeline.config import get_settings
 
 ROW_LEVEL_MODELS = ("int_politie_registraties", "int_bank_meldingen", "int_fraudehelpdesk_meldingen", "int_meldingen")
 CORRECTED = "L-P-2024Q2-v2"
@@ -31,25 +31,7 @@ NO_TESTS = ("--exclude-resource-type", "test", "--exclude-resource-type", "unit_
 
 
 def _dbt(home: Path, *args: str) -> dbtRunnerResult:
-    result = dbtRunner().invoke(
-        [
-            *args,
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(home / "dbt_target"),
-            "--log-path",
-            str(home / "dbt_logs"),
-            "--no-use-colors",
-        ]
-    )
-    failures = [
-        f"{r.node.unique_id}: {r.status} {r.message}"
-        for r in (result.result or [])
-        if str(r.status) not in ("success", "pass")
-    ]
+    result, failures = invoke_dbt(home, *args)
     assert result.success, "\n".join(failures) or str(result.exception)
     return result
 

@@ -15,9 +15,33 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt.cli.main import dbtRunner
+from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from dvcc_pipeline.config import DBT_PROJECT_DIR, get_settings
+
+
+def invoke_dbt(home: Path, *args: str) -> tuple[dbtRunnerResult, list[str]]:
+    """Run dbt in-process on this project with target and logs under `home`; returns the failures too."""
+    result = dbtRunner().invoke(
+        [
+            *args,
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(home / "dbt_target"),
+            "--log-path",
+            str(home / "dbt_logs"),
+            "--no-use-colors",
+        ]
+    )
+    failures = [
+        f"{r.node.unique_id}: {r.status} {r.message}"
+        for r in (result.result or [])
+        if str(r.status) not in ("success", "pass")
+    ]
+    return result, failures
 
 RAW_DDL = {
     "politie_registraties": """
@@ -292,25 +316,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltWarehou
         settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
         build_raw_layer(settings.warehouse_path)
         mp.setenv("DVCC_WAREHOUSE_PATH", str(settings.warehouse_path))
-        result = dbtRunner().invoke(
-            [
-                "build",
-                "--project-dir",
-                str(DBT_PROJECT_DIR),
-                "--profiles-dir",
-                str(DBT_PROJECT_DIR),
-                "--target-path",
-                str(home / "dbt_target"),
-                "--log-path",
-                str(home / "dbt_logs"),
-                "--no-use-colors",
-            ]
-        )
-    failures = [
-        f"{r.node.unique_id}: {r.status} {r.message}"
-        for r in (result.result or [])
-        if str(r.status) not in ("success", "pass")
-    ]
+        result, failures = invoke_dbt(home, "build")
     yield BuiltWarehouse(settings.warehouse_path, result.success, failures)
 
 
