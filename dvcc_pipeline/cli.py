@@ -49,8 +49,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from dvcc_pipeline.summary import print_summary
 
     settings = get_settings()
-    outcome = run_pipeline(defs, get_instance(settings), settings)
-    print_summary(settings, settings.published_path, published_now=outcome.success)
+    outcome = run_pipeline(defs, get_instance(settings), settings, everything=getattr(args, "alles", False))
+    if outcome.success and not outcome.processed:
+        print("Niets te verwerken: geen nieuwe leveringen of wijzigingen sinds de laatste publicatie.\n")
+    print_summary(settings, settings.published_path, published_now=outcome.success and outcome.processed > 0)
     if not outcome.success:
         for name in outcome.failed_checks:
             print(f"Blokkerende controle mislukt: {name}", file=sys.stderr)
@@ -145,7 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
         p = add(name, func, text)
         p.add_argument("--scale", type=float, default=1.0, help="volumefactor (standaard 1)")
         p.add_argument("--seed", type=int, default=2025, help="startwaarde toevalsgenerator")
-    add("run", cmd_run, "Verwerk alles in landing: toetsen, laden, dbt, controles, publiceren.")
+    p = add("run", cmd_run, "Verwerk alles in landing: toetsen, laden, dbt, controles, publiceren.")
+    p.add_argument(
+        "--alles",
+        action="store_true",
+        help="bouw, toets en publiceer alles opnieuw, niet alleen wat sinds de laatste publicatie veranderde",
+    )
     p = add("validate", cmd_validate, "Toets een bestand aan zijn datacontract zonder iets te wijzigen.")
     p.add_argument("file", help="het te toetsen bestand")
     p.add_argument("--contract", help="contract-id (standaard: afgeleid uit de bestandsnaam)")

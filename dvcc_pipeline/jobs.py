@@ -1,13 +1,71 @@
-"""Jobs that span concerns: the processing run after ingestion."""
+"""Jobs that span concerns: the processing run after ingestion, and what it must rebuild."""
 
 import dagster as dg
+from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
+from dagster._core.definitions.data_version import CODE_VERSION_TAG
 
-from dvcc_pipeline.ingestion.assets import INGESTION_GROUP
+from dvcc_pipeline.config import FEEDS
+from dvcc_pipeline.ingestion.assets import INGESTION_GROUP, LEDGER_ASSET, ingestion_asset_key
+from dvcc_pipeline.publication.assets import PUBLISHED_KEY
+
+PROCESSING_SELECTION = dg.AssetSelection.all() - dg.AssetSelection.groups(INGESTION_GROUP)
 
 # Everything downstream of ingestion: dbt (seeds, staging, intermediate, marts and their
 # tests), the quality gate and publication.
 PROCESSING_JOB = dg.define_asset_job(
     name="verwerking",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.groups(INGESTION_GROUP),
+    selection=PROCESSING_SELECTION,
     description="Bouwt, toetst en publiceert alles wat uit de geladen leveringen volgt.",
 )
+
+
+def _children(selection: dg.AssetSelection) -> dg.AssetSelection:
+    return selection.downstream(depth=1, include_self=False)
+
+
+def _changed_feeds(instance: dg.DagsterInstance, since: float) -> list[str]:
+    changed = []
+    for feed_id in FEEDS:
+        event = instance.get_latest_materialization_event(ingestion_asset_key(feed_id))
+        if event is not None and event.timestamp > since:
+            changed.append(feed_id)
+    return changed
+
+
+def _changed_definitions(instance: dg.DagsterInstance, graph: BaseAssetGraph) -> list[dg.AssetKey]:
+    """Processing assets never built, or last built from other code (a dbt model or seed's checksum)."""
+    changed = []
+    for key in PROCESSING_SELECTION.resolve(graph):
+        event = instance.get_latest_materialization_event(key)
+        materialization = event.asset_materialization if event is not None else None
+        # Without a code version of its own, Dagster records the run id: nothing to compare.
+        version = graph.get(key).code_version
+        if materialization is None or (version is not None and materialization.tags.get(CODE_VERSION_TAG) != version):
+            changed.append(key)
+    return changed
+
+
+def processing_scope(
+    defs: dg.Definitions, instance: dg.DagsterInstance, *, everything: bool = False
+) -> set[dg.AssetKey]:
+    """The processing assets that are out of date since the last publication.
+
+    That is everything downstream of (a) the feeds with deliveries since then and (b) the
+    assets whose definition changed or that were never built. Each staging model reads
+    the delivery ledger, but a feed's rows only change with its own deliveries: lineage
+    through the ledger alone would rebuild (and re-test) every feed after any delivery,
+    so only the models reporting on the ledger itself follow it. Without any publication
+    yet, or when `everything` is asked, everything is in scope. Empty means nothing to do.
+    """
+    graph = defs.resolve_asset_graph()
+    processing = set(PROCESSING_SELECTION.resolve(graph))
+    last_publication = instance.get_latest_materialization_event(PUBLISHED_KEY)
+    if everything or last_publication is None:
+        return processing
+    ledger = dg.AssetSelection.assets(LEDGER_ASSET.key)
+    feeds = _changed_feeds(instance, last_publication.timestamp)
+    roots = _children(dg.AssetSelection.assets(*(ingestion_asset_key(f) for f in feeds))) - ledger
+    if feeds:
+        roots |= _children(ledger) - _children(dg.AssetSelection.assets(*(ingestion_asset_key(f) for f in FEEDS)))
+    roots |= dg.AssetSelection.assets(*_changed_definitions(instance, graph))
+    return set(roots.downstream().resolve(graph)) & processing

@@ -21,9 +21,7 @@ def _fmt_eur(value: float | None) -> str:
 
 
 def deliveries_summary(conn: duckdb.DuckDBPyConnection) -> list[str]:
-    rows = conn.execute(
-        "select status, count(*) from raw.deliveries group by status"
-    ).fetchall()
+    rows = conn.execute("select status, count(*) from raw.deliveries group by status").fetchall()
     counts = dict(rows)
     lines = [
         f"Leveringen ontvangen: {sum(counts.values())} — "

@@ -43,6 +43,7 @@ def invoke_dbt(home: Path, *args: str) -> tuple[dbtRunnerResult, list[str]]:
     ]
     return result, failures
 
+
 RAW_DDL = {
     "politie_registraties": """
         registratie_id VARCHAR, registratiedatum DATE, pleegdatum DATE, soort_registratie VARCHAR,

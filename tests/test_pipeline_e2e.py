@@ -126,9 +126,7 @@ def test_no_small_cell_visible_below_district(published) -> None:
         where regio_niveau in ('gemeente', 'basisteam') and aangiften between 1 and 4
         """
     ).fetchone()[0]
-    suppressed = published.execute(
-        "select count(*) from ind_delictsvormen_jaar where onderdrukt"
-    ).fetchone()[0]
+    suppressed = published.execute("select count(*) from ind_delictsvormen_jaar where onderdrukt").fetchone()[0]
     assert small == 0
     assert suppressed > 0
 
@@ -160,10 +158,76 @@ def test_failing_check_keeps_the_live_publication_and_names_the_check(demo_home:
     with duckdb.connect(str(home / "warehouse" / "dvcc.duckdb")) as conn:
         conn.execute("INSERT INTO intermediate.int_meldingen SELECT * FROM intermediate.int_meldingen LIMIT 1")
 
-    env = {**os.environ, "DVCC_HOME": str(home)}
-    result = subprocess.run([str(BIN / "dvcc"), "run"], env=env, capture_output=True, text=True, timeout=900)
+    # Nothing new arrived, so only `--alles` builds and tests again.
+    result = _dvcc(home, "run", "--alles")
     assert result.returncode == 1
     assert "Blokkerende controle mislukt: intermediate/int_meldingen:unique_combination" in result.stderr
     assert "Traceback" not in result.stderr and "Stack Trace" not in result.stderr
     assert "Laatste geldige publicatie (ongewijzigd)" in result.stdout
     assert hashlib.sha256(live.read_bytes()).hexdigest() == before
+
+
+def _dvcc(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DVCC_HOME": str(home)}
+    return subprocess.run([str(BIN / "dvcc"), *args], env=env, capture_output=True, text=True, timeout=900)
+
+
+def _published_tables(home: Path) -> dict[str, list[tuple]]:
+    """Every published table's rows, except the publication history (timestamps)."""
+    with duckdb.connect(str(home / "published" / "published.duckdb"), read_only=True) as conn:
+        names = [r[0] for r in conn.execute("select table_name from information_schema.tables").fetchall()]
+        return {n: sorted(conn.execute(f"select * from {n}").fetchall(), key=repr) for n in names if n != "publicatie"}
+
+
+def test_run_without_news_changes_nothing(demo_home: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(demo_home, home, symlinks=True)
+    live = home / "published" / "published.duckdb"
+    before = hashlib.sha256(live.read_bytes()).hexdigest()
+    result = _dvcc(home, "run")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Niets te verwerken" in result.stdout
+    assert "Laatste geldige publicatie (ongewijzigd)" in result.stdout
+    assert hashlib.sha256(live.read_bytes()).hexdigest() == before
+
+
+def test_police_correction_rebuilds_only_what_follows_and_equals_a_full_rebuild(
+    demo_home: Path, tmp_path: Path
+) -> None:
+    """A police `_v3` rebuilds the police path and the marts, not the bank models; `--alles`
+    afterwards rebuilds everything and publishes exactly the same tables."""
+    import dagster as dg
+
+    home = tmp_path / "home"
+    shutil.copytree(demo_home, home, symlinks=True)
+    current = sorted((home / "archive" / "politie_registraties" / "2024Q3").glob("*_2024Q3_v2.csv"))[-1]
+    lines = current.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for number, line in enumerate(lines) if number == 0 or number % 10]
+    correction = home / "landing" / "politie_registraties" / "politie_registraties_2024Q3_v3.csv"
+    correction.write_text("".join(kept), encoding="utf-8")
+    os.utime(correction, (0, 0))  # settled long ago
+    before = _published_tables(home)
+
+    result = _dvcc(home, "run")
+    assert result.returncode == 0, result.stdout + result.stderr
+    instance = dg.DagsterInstance.from_config(str(home / "dagster"))
+    try:
+
+        def last_run(*key: str) -> str:
+            event = instance.get_latest_materialization_event(dg.AssetKey(list(key)))
+            assert event is not None, key
+            return event.run_id
+
+        processing = last_run("published")
+        assert last_run("intermediate", "int_politie_registraties") == processing
+        assert last_run("marts", "ind_delictsvormen_jaar") == processing
+        assert last_run("intermediate", "int_bank_meldingen") != processing
+        assert last_run("marts", "ind_veiligheidsmonitor") != processing
+    finally:
+        instance.dispose()
+    selective = _published_tables(home)
+    assert selective["fct_meldingen_kwartaal"] != before["fct_meldingen_kwartaal"]
+
+    result = _dvcc(home, "run", "--alles")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert _published_tables(home) == selective

@@ -38,6 +38,9 @@ def test_retention_job_deletes_expired_period_and_keeps_the_rest(
     )
     assert result.success
     assert result.output_for_node("bewaartermijn_toepassen") == 1
+    # Reported as a change of the raw partition, so processing rebuilds what follows from it.
+    emptied = [(m.asset_key, m.partition) for m in result.asset_materializations_for_node("bewaartermijn_toepassen")]
+    assert emptied == [(dg.AssetKey(["raw", POLICE]), "2024Q3")]
 
     assert not police.archive_path.exists() and bank.archive_path.exists()
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as check:

@@ -2,7 +2,8 @@
 
 The deletions themselves (archive folders, raw rows, ledger and `raw.retentie_log`) are
 done by `retention.py`; this module only runs them in the warehouse pool, so it never
-collides with a loading run, and reports them in the run log.
+collides with a loading run, and reports them in the run log and as a materialization of
+the raw partition it emptied (so the next processing run rebuilds what follows from it).
 """
 
 from datetime import date
@@ -10,6 +11,7 @@ from datetime import date
 import dagster as dg
 
 from dvcc_pipeline.config import get_settings
+from dvcc_pipeline.ingestion.assets import ingestion_asset_key
 from dvcc_pipeline.ingestion.retention import apply_retention
 from dvcc_pipeline.warehouse import WAREHOUSE_POOL, WarehouseResource
 
@@ -36,6 +38,14 @@ def bewaartermijn_toepassen(
             f"{a.feed_id} {a.period}: bewaartermijn verstreken op {a.keep_until.isoformat()}; "
             f"{a.rows_deleted} rijen en {a.files_deleted} bestanden verwijderd "
             f"(leveringen: {', '.join(a.deliveries) or '-'})"
+        )
+        context.log_event(
+            dg.AssetMaterialization(
+                asset_key=ingestion_asset_key(a.feed_id),
+                partition=a.period,
+                description="Bewaartermijn verstreken: de ruwe rijen van deze periode zijn verwijderd.",
+                metadata={"status": "bewaartermijn verstreken", "rijen_verwijderd": a.rows_deleted},
+            )
         )
     if not actions:
         context.log.info("Geen periodes waarvan de bewaartermijn is verstreken; niets verwijderd.")

@@ -320,6 +320,7 @@ def write_municipality_extracts(
             own = [f"{lvl}\x1f{code}" for lvl, code in zip(hierarchy, (gemeente, basisteam, district), strict=False)]
             conn.execute("ATTACH ? AS uit", [str(temporary)])
             try:
+                conn.execute("BEGIN TRANSACTION")  # one commit per file, not one per table
                 for table in contract.tables:
                     condition = _extract_filter(table)
                     params = {"gemeente": gemeente, "beschermd": protected, "eigen": own}
@@ -329,6 +330,10 @@ def write_municipality_extracts(
                         f"SELECT * FROM pub.main.{identifier(table.name)} WHERE {condition}",
                         used,
                     )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
             finally:
                 conn.execute("DETACH uit")
             os.replace(temporary, final)

@@ -215,7 +215,14 @@ def regions(conn: duckdb.DuckDBPyConnection) -> list[Region]:
     return result
 
 
-def load_report(conn: duckdb.DuckDBPyConnection, region: Region, kwartaal: str, k: int) -> ReportData:
+SumsCache = dict[tuple[tuple[str, ...], int, int], dict[tuple[str, int], Sum]]
+
+
+def load_report(
+    conn: duckdb.DuckDBPyConnection, region: Region, kwartaal: str, k: int, sums_cache: SumsCache | None = None
+) -> ReportData:
+    """Everything one report shows. Pass one `sums_cache` to a series of reports: they share
+    the district and eenheid sums."""
     match = QUARTER.match(kwartaal)
     if not match:
         raise ValueError(f"ongeldig kwartaal {kwartaal!r}, verwacht YYYYQn")
@@ -234,7 +241,7 @@ def load_report(conn: duckdb.DuckDBPyConnection, region: Region, kwartaal: str, 
         k=k,
         publicatie_id=publicatie_id,
         gepubliceerd_op=gepubliceerd_op,
-        kerncijfers=_kerncijfers(conn, region, jaar, qn),
+        kerncijfers=_kerncijfers(conn, region, jaar, qn, {} if sums_cache is None else sums_cache),
         delictsvormen=_delictsvormen(conn, region, jaar),
         trend=_trend(conn, region, kwartaal),
         dark_number=_dark_number(conn, region, jaar),
@@ -255,30 +262,49 @@ def load_report(conn: duckdb.DuckDBPyConnection, region: Region, kwartaal: str, 
 
 
 def _sums(conn: duckdb.DuckDBPyConnection, codes: Sequence[str], jaar: int, qn: int) -> dict[tuple[str, int], Sum]:
-    """Year-to-date sums of the published cells per kerncijfer and year (this and last)."""
+    """Year-to-date sums of the published cells per kerncijfer and year (this and last).
+
+    One query for all kerncijfers: a report needs these sums for its area, district and
+    eenheid (and each gemeente of a basisteam), so the query count decides the report's time.
+    """
+    columns = []
+    for _, _, bron, soort, measure in KERNCIJFERS:
+        where = f"bron = '{bron}'" + (f" and soort = '{soort}'" if soort else "")
+        columns += [  # no cells of this source: 0, as before any delivery
+            f"if(count(*) filter (where {where}) = 0, 0, sum({measure}) filter (where {where}))",
+            f"count(*) filter (where {where} and {measure} is null and onderdrukt)",
+        ]
+    rows = conn.execute(
+        f"""
+        select jaar, {", ".join(columns)}
+        from fct_meldingen_kwartaal
+        where gemeentecode in (select unnest(?)) and jaar in (?, ?) and cast(right(kwartaal, 1) as integer) <= ?
+        group by jaar
+        """,
+        [list(codes), jaar - 1, jaar, qn],
+    ).fetchall()
+    found = {r[0]: r[1:] for r in rows}
     result: dict[tuple[str, int], Sum] = {}
-    for key, _, bron, soort, measure in KERNCIJFERS:
-        rows = conn.execute(
-            f"""
-            select jaar, sum({measure}), count(*) filter (where {measure} is null and onderdrukt)
-            from fct_meldingen_kwartaal
-            where gemeentecode in (select unnest(?)) and bron = ? and (? is null or soort = ?)
-              and jaar in (?, ?) and cast(right(kwartaal, 1) as integer) <= ?
-            group by jaar
-            """,
-            [list(codes), bron, soort, soort, jaar - 1, jaar, qn],
-        ).fetchall()
-        found = {r[0]: Sum(r[1], r[2]) for r in rows}
+    for n, (key, *_) in enumerate(KERNCIJFERS):
         for year in (jaar - 1, jaar):
-            result[(key, year)] = found.get(year, Sum(0, 0))
+            values = found.get(year)
+            result[(key, year)] = Sum(values[2 * n], values[2 * n + 1]) if values else Sum(0, 0)
     return result
 
 
-def _kerncijfers(conn: duckdb.DuckDBPyConnection, region: Region, jaar: int, qn: int) -> list[Kerncijfer]:
+def _kerncijfers(
+    conn: duckdb.DuckDBPyConnection, region: Region, jaar: int, qn: int, cache: SumsCache
+) -> list[Kerncijfer]:
     query = "select gemeentecode from dim_gemeente where district = ?"
     district = [r[0] for r in conn.execute(query, [region.district]).fetchall()]
     eenheid = [r[0] for r in conn.execute("select gemeentecode from dim_gemeente").fetchall()]
-    own, dist, unit = (_sums(conn, codes, jaar, qn) for codes in (region.gemeentecodes, district, eenheid))
+    sums = []
+    for codes in (region.gemeentecodes, district, eenheid):
+        key = (tuple(sorted(codes)), jaar, qn)
+        if key not in cache:
+            cache[key] = _sums(conn, codes, jaar, qn)
+        sums.append(cache[key])
+    own, dist, unit = sums
     return [
         Kerncijfer(
             key,

@@ -35,8 +35,13 @@ class DbtBuildConfig(dg.Config):
 
 
 def dbt_build_args(full_refresh: bool) -> list[str]:
-    """The dbt command: incremental by delivery unless a full rebuild is asked for."""
-    return ["build", "--full-refresh"] if full_refresh else ["build"]
+    """The dbt command: incremental by delivery unless a full rebuild is asked for.
+
+    dbt's unit tests test the SQL, not the data: they run in the test suite (`make test`),
+    as dbt recommends, and not in every production build.
+    """
+    build = ["build", "--exclude-resource-type", "unit_test"]
+    return [*build, "--full-refresh"] if full_refresh else build
 
 
 TRANSLATOR = DvccDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))

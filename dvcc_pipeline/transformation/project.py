@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from functools import cached_property
+from importlib.metadata import version as installed_version
 from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
+from packaging.version import Version
 
 from dvcc_pipeline.config import DBT_PROJECT_DIR
 
@@ -15,13 +19,23 @@ DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR)
 
-_SOURCE_GLOBS = ("dbt_project.yml", "profiles.yml", "models/**/*", "seeds/**/*", "macros/**/*",
-                 "tests/**/*")
+_SOURCE_GLOBS = ("dbt_project.yml", "profiles.yml", "models/**/*", "seeds/**/*", "macros/**/*", "tests/**/*")
+
+
+# dbt reuses its parse (partial parsing) only while the profile is unchanged, and the
+# profile's path is the warehouse of the current DVCC_HOME; the parse records which one.
+_PARSED_FOR = Path(dbt_project.project_dir) / dbt_project.target_path / "geparsed_voor_warehouse.txt"
+
+
+def _warehouse_path() -> str:
+    return os.environ.get("DVCC_WAREHOUSE_PATH", "")
 
 
 def _manifest_is_stale() -> bool:
     manifest = dbt_project.manifest_path
-    if not manifest.exists():
+    if not manifest.exists() or not _PARSED_FOR.exists():
+        return True
+    if _PARSED_FOR.read_text(encoding="utf-8") != _warehouse_path():
         return True
     built = manifest.stat().st_mtime
     return any(
@@ -32,18 +46,34 @@ def _manifest_is_stale() -> bool:
     )
 
 
+class VenvDbtCliResource(DbtCliResource):
+    """The dbt CLI resource for the venv's own dbt-core.
+
+    dagster-dbt learns the dbt version by running `dbt --version` once per run (a Python
+    start-up of about 3 s); the executable is the venv's dbt-core, so its package metadata
+    answers the same question at no cost.
+    """
+
+    @cached_property
+    def _cli_version(self) -> Version:
+        return Version(installed_version("dbt-core"))
+
+
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+    return VenvDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
 
 
 def ensure_manifest() -> Path:
     """Parse the dbt project when its manifest is missing or older than a project file.
 
     Dagster needs the manifest to build the asset graph at load time; parsing only when
-    something changed keeps `dagster dev` and the CLI quick to start.
+    something changed keeps `dagster dev` and the CLI quick to start. dagster-dbt copies this
+    parse's `partial_parse.msgpack` into every run's target folder, so each `dbt build` skips
+    the full parse (about 5 s) — but only if it was made for the same warehouse path.
     """
     if _manifest_is_stale():
         dbt_resource().cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
+        _PARSED_FOR.write_text(_warehouse_path(), encoding="utf-8")
     return dbt_project.manifest_path
 
 
