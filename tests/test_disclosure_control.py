@@ -230,3 +230,35 @@ def test_audit_finds_small_cells_and_recoverable_groups(tmp_path) -> None:
         )
         _, groups = disclosure_violations(conn, table, CONTRACT.policy, published="goed", **kwargs)
         assert conn.execute(f"SELECT count_if(lek) FROM {groups}").fetchone()[0] > 0
+
+
+@pytest.mark.parametrize("name", [t.name for t in SUPPRESSED_TABLES])
+def test_same_figures_in_another_row_order_hide_the_same_cells(tmp_path, name: str) -> None:
+    """Secondary suppression breaks ties by key, not by physical row order: two publications
+    of the same figures must hide the same cells, or together they would reveal both."""
+    from dvcc_pipeline.publication.disclosure import apply_disclosure
+
+    warehouse = tmp_path / "dvcc.duckdb"
+    build_warehouse(warehouse)
+    table = CONTRACT.table(name)
+    with duckdb.connect() as conn:
+        conn.execute("ATTACH ? AS wh (READ_ONLY)", [str(warehouse)])
+        conn.execute(f"CREATE TABLE voorwaarts AS SELECT * FROM wh.marts.{name} ORDER BY ALL")
+        conn.execute(f"CREATE TABLE achterwaarts AS SELECT * FROM wh.marts.{name} ORDER BY ALL DESC")
+        for source in ("voorwaarts", "achterwaarts"):
+            apply_disclosure(
+                conn,
+                table,
+                CONTRACT.policy,
+                source=source,
+                target=f"pub_{source}",
+                regions="wh.marts.dim_gemeente",
+                registrations="wh.intermediate.int_meldingen",
+            )
+        differences = conn.execute(
+            "SELECT count(*) FROM ((FROM pub_voorwaarts EXCEPT ALL FROM pub_achterwaarts) "
+            "UNION ALL (FROM pub_achterwaarts EXCEPT ALL FROM pub_voorwaarts))"
+        ).fetchone()[0]
+        suppressed = conn.execute("SELECT count_if(onderdrukt) FROM pub_voorwaarts").fetchone()[0]
+    assert suppressed > 0
+    assert differences == 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -200,10 +201,12 @@ def test_police_correction_rebuilds_only_what_follows_and_equals_a_full_rebuild(
 
     home = tmp_path / "home"
     shutil.copytree(demo_home, home, symlinks=True)
-    current = sorted((home / "archive" / "politie_registraties" / "2024Q3").glob("*_2024Q3_v2.csv"))[-1]
+    archived = sorted((home / "archive" / "politie_registraties" / "2024Q3").glob("*.csv"))  # oldest first
+    current = archived[-1]
+    version = int(m[1]) if (m := re.search(r"_v(\d+)\.csv$", current.name)) else 1
     lines = current.read_text(encoding="utf-8").splitlines(keepends=True)
     kept = [line for number, line in enumerate(lines) if number == 0 or number % 10]
-    correction = home / "landing" / "politie_registraties" / "politie_registraties_2024Q3_v3.csv"
+    correction = home / "landing" / "politie_registraties" / f"politie_registraties_2024Q3_v{version + 1}.csv"
     correction.write_text("".join(kept), encoding="utf-8")
     os.utime(correction, (0, 0))  # settled long ago
     before = _published_tables(home)

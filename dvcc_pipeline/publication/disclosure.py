@@ -84,15 +84,24 @@ def _create_region_tables(conn: duckdb.DuckDBPyConnection, regions: str, policy:
 
 
 def _create_source(conn: duckdb.DuckDBPyConnection, table: PublishedTable, source: str) -> None:
-    """The rows with an id and their region level and code normalised."""
+    """The rows with an id and their region level and code normalised.
+
+    The id follows the primary key, not the table's physical row order (which a parallel
+    rebuild changes): it breaks ties when secondary suppression picks a cell, so the same
+    figures must always give the same id, or two publications of the same data would hide
+    different cells and together reveal both.
+    """
     region = table.region
     if region is None:
         raise ValueError(f"{table.name}: onthullingscontrole vraagt een regio")
+    if not table.primary_key:
+        raise ValueError(f"{table.name}: onthullingscontrole vraagt een primaire sleutel in het contract")
     level = identifier(region.level_column) if region.level_column else "CAST(? AS VARCHAR)"
     params = [] if region.level_column else [region.level]
+    order = ", ".join(identifier(c) for c in table.primary_key)
     conn.execute(
         f"""CREATE OR REPLACE TEMP TABLE _dc_src AS
-            SELECT row_number() OVER () AS _rid, *, {level} AS _niveau,
+            SELECT row_number() OVER (ORDER BY {order}) AS _rid, *, {level} AS _niveau,
                    CAST({identifier(region.code_column)} AS VARCHAR) AS _code
             FROM {source}""",
         params,
