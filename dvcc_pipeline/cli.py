@@ -2,7 +2,8 @@
 
 Exit codes
   0  success (`validate`: the file would be accepted)
-  1  `run`/`demo`: a step or a blocking check failed, nothing new was published;
+  1  `run`/`demo`: a step or a blocking check failed (a blocking check keeps the last
+     publication live; the output says whether a new one went live before a later step failed);
      `validate`: accepted, but some rows would be rejected
   2  `validate`: the file would be rejected; other commands: wrong usage
 """
@@ -52,13 +53,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     outcome = run_pipeline(defs, get_instance(settings), settings, everything=getattr(args, "alles", False))
     if outcome.success and not outcome.processed:
         print("Niets te verwerken: geen nieuwe leveringen of wijzigingen sinds de laatste publicatie.\n")
-    print_summary(settings, settings.published_path, published_now=outcome.success and outcome.processed > 0)
+    print_summary(settings, settings.published_path, published_now=outcome.published)
     if not outcome.success:
         for name in outcome.failed_checks:
             print(f"Blokkerende controle mislukt: {name}", file=sys.stderr)
         for name in outcome.failed_steps:
             print(f"Stap mislukt: {name}", file=sys.stderr)
-        print("Niets nieuws gepubliceerd; de vorige publicatie blijft staan.", file=sys.stderr)
+        if outcome.published:
+            print("De nieuwe publicatie staat wel live; alleen de stappen hierna zijn mislukt.", file=sys.stderr)
+        else:
+            print("Niets nieuws gepubliceerd; de vorige publicatie blijft staan.", file=sys.stderr)
         print(f"Details: de Dagster UI (dvcc ui) en {settings.home / 'logs' / 'run.log'}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK

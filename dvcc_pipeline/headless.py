@@ -23,6 +23,7 @@ from dvcc_pipeline.config import FEEDS, Settings
 from dvcc_pipeline.ingestion import scan_landing
 from dvcc_pipeline.ingestion.assets import PARTITIONS, ingestion_asset_key
 from dvcc_pipeline.jobs import PROCESSING_JOB, processing_scope
+from dvcc_pipeline.publication.assets import PUBLISHED_KEY
 
 # Headless runs print the Dutch summary; Dagster's own step log (with any stack trace) stays in
 # the instance, where the UI shows it.
@@ -38,6 +39,8 @@ class RunOutcome:
     failed_checks: list[str] = field(default_factory=list)
     processed: int = 0
     """Assets in the processing run; 0 when nothing was out of date (and no run was made)."""
+    published: bool = False
+    """A new version of `published.duckdb` went live in this run."""
 
     @property
     def success(self) -> bool:
@@ -132,4 +135,7 @@ def run_pipeline(
             asset_selection=sorted(scope, key=lambda key: key.to_user_string()),
         )
     _failures(processing, outcome)
+    outcome.published = any(
+        event.is_step_materialization and event.asset_key == PUBLISHED_KEY for event in processing.all_events
+    )
     return outcome

@@ -234,3 +234,20 @@ def test_police_correction_rebuilds_only_what_follows_and_equals_a_full_rebuild(
     result = _dvcc(home, "run", "--alles")
     assert result.returncode == 0, result.stdout + result.stderr
     assert _published_tables(home) == selective
+
+
+def test_failing_step_after_publication_says_the_new_version_is_live(demo_home: Path, tmp_path: Path) -> None:
+    """A report step that fails after `published` went live must not claim nothing was published."""
+    home = tmp_path / "home"
+    shutil.copytree(demo_home, home, symlinks=True)
+    shutil.rmtree(home / "reports")
+    (home / "reports").write_text("geen map\n", encoding="utf-8")  # the report step cannot write here
+    before = (home / "published" / "published.duckdb").stat().st_mtime_ns
+
+    result = _dvcc(home, "run", "--alles")
+    assert result.returncode == 1
+    assert "Stap mislukt: informatiebeeld" in result.stderr
+    assert "De nieuwe publicatie staat wel live" in result.stderr
+    assert "Niets nieuws gepubliceerd" not in result.stderr
+    assert "Gepubliceerd:" in result.stdout
+    assert (home / "published" / "published.duckdb").stat().st_mtime_ns != before
