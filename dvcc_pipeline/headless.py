@@ -76,7 +76,7 @@ def _ingest_feed(
     )
 
 
-def _warm_up_imports() -> threading.Thread:
+def _warm_up_imports() -> None:
     """Import Great Expectations in the background while dbt builds in its own process.
 
     In-process, the quality gate runs right after dbt, and importing GX costs about 8 s of
@@ -91,9 +91,7 @@ def _warm_up_imports() -> threading.Thread:
         with contextlib.suppress(Exception):  # only a head start: the gate imports GX anyway
             importlib.import_module("great_expectations")
 
-    thread = threading.Thread(target=load, name="dvcc-gx-import", daemon=True)
-    thread.start()
-    return thread
+    threading.Thread(target=load, name="dvcc-gx-import", daemon=True).start()
 
 
 def _failures(result: dg.ExecuteInProcessResult, outcome: RunOutcome) -> None:

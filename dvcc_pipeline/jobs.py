@@ -1,8 +1,11 @@
 """Jobs that span concerns: the processing run after ingestion, and what it must rebuild."""
 
+from collections.abc import Mapping
+
 import dagster as dg
 from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
 from dagster._core.definitions.data_version import CODE_VERSION_TAG
+from dagster._core.events.log import EventLogEntry
 
 from dvcc_pipeline.config import FEEDS
 from dvcc_pipeline.ingestion.assets import INGESTION_GROUP, LEDGER_ASSET, ingestion_asset_key
@@ -23,20 +26,13 @@ def _children(selection: dg.AssetSelection) -> dg.AssetSelection:
     return selection.downstream(depth=1, include_self=False)
 
 
-def _changed_feeds(instance: dg.DagsterInstance, since: float) -> list[str]:
-    changed = []
-    for feed_id in FEEDS:
-        event = instance.get_latest_materialization_event(ingestion_asset_key(feed_id))
-        if event is not None and event.timestamp > since:
-            changed.append(feed_id)
-    return changed
-
-
-def _changed_definitions(instance: dg.DagsterInstance, graph: BaseAssetGraph) -> list[dg.AssetKey]:
+def _changed_definitions(
+    keys: set[dg.AssetKey], latest: Mapping[dg.AssetKey, EventLogEntry | None], graph: BaseAssetGraph
+) -> list[dg.AssetKey]:
     """Processing assets never built, or last built from other code (a dbt model or seed's checksum)."""
     changed = []
-    for key in PROCESSING_SELECTION.resolve(graph):
-        event = instance.get_latest_materialization_event(key)
+    for key in keys:
+        event = latest.get(key)
         materialization = event.asset_materialization if event is not None else None
         # Without a code version of its own, Dagster records the run id: nothing to compare.
         version = graph.get(key).code_version
@@ -59,13 +55,21 @@ def processing_scope(
     """
     graph = defs.resolve_asset_graph()
     processing = set(PROCESSING_SELECTION.resolve(graph))
-    last_publication = instance.get_latest_materialization_event(PUBLISHED_KEY)
-    if everything or last_publication is None:
+    if everything:
+        return processing
+    raw_keys = {feed_id: ingestion_asset_key(feed_id) for feed_id in FEEDS}
+    latest = instance.get_latest_materialization_events([*processing, *raw_keys.values()])  # one query
+    last_publication = latest.get(PUBLISHED_KEY)
+    if last_publication is None:
         return processing
     ledger = dg.AssetSelection.assets(LEDGER_ASSET.key)
-    feeds = _changed_feeds(instance, last_publication.timestamp)
-    roots = _children(dg.AssetSelection.assets(*(ingestion_asset_key(f) for f in feeds))) - ledger
+    feeds = [
+        feed_id
+        for feed_id, key in raw_keys.items()
+        if (event := latest.get(key)) is not None and event.timestamp > last_publication.timestamp
+    ]
+    roots = _children(dg.AssetSelection.assets(*(raw_keys[f] for f in feeds))) - ledger
     if feeds:
-        roots |= _children(ledger) - _children(dg.AssetSelection.assets(*(ingestion_asset_key(f) for f in FEEDS)))
-    roots |= dg.AssetSelection.assets(*_changed_definitions(instance, graph))
+        roots |= _children(ledger) - _children(dg.AssetSelection.assets(*raw_keys.values()))
+    roots |= dg.AssetSelection.assets(*_changed_definitions(processing, latest, graph))
     return set(roots.downstream().resolve(graph)) & processing
