@@ -100,10 +100,16 @@ class Page:
         result = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True})
         return result["result"].get("value")
 
-    def wait_until(self, expression: str, timeout: float = 90) -> bool:
+    def wait_until(self, expression: str, timeout: float = 90, hold: float = 0) -> bool:
+        """True once `expression` has stayed true for `hold` seconds; False if that never happens in time."""
         deadline = time.monotonic() + timeout
+        since: float | None = None
         while time.monotonic() < deadline:
-            if self.evaluate(expression):
+            if not self.evaluate(expression):
+                since = None
+            elif since is None:
+                since = time.monotonic()
+            if since is not None and time.monotonic() - since >= hold:
                 return True
             time.sleep(0.5)
         return False
@@ -281,9 +287,8 @@ def test_dagster_ui_lists_published_and_report_assets(browser: Page, dagster_ui:
         return text.includes('informatiebeeld') && text.includes('published') && !text.includes('Loading')
             && !text.includes('Join the Dagster community');
     })()"""
-    assert browser.wait_until(ready), browser.evaluate("document.body.innerText")[:2000]
-    time.sleep(3)  # let the graph layout settle before the screenshot
-    assert browser.evaluate(ready)
+    # the UI polls in the background and may briefly show 'Loading' again: wait for a settled graph
+    assert browser.wait_until(ready, hold=3), browser.evaluate("document.body.innerText")[:2000]
     shot = tmp_path / "asset_graph.png"
     browser.screenshot(shot, full_page=False)
     assert shot.stat().st_size > 10_000
