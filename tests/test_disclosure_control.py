@@ -102,6 +102,87 @@ def test_no_higher_region_has_exactly_one_suppressed_part(published) -> None:
     assert parts == []
 
 
+def test_a_hidden_year_is_not_the_sum_of_its_visible_quarters(published) -> None:
+    """fct_meldingen_kwartaal's quarters add up to ind_delictsvormen_jaar's gemeente year: across
+    the two tables no such group may have exactly one hidden cell, or subtraction reveals it."""
+    single = published.execute(
+        """WITH jaar AS (
+             SELECT jaar, regio_code AS gemeentecode, delictsvorm, 'politie' AS bron, aangiften AS aantal
+             FROM ind_delictsvormen_jaar WHERE regio_niveau = 'gemeente'
+             UNION ALL
+             SELECT jaar, regio_code, delictsvorm, 'bank', meldingen_bank
+             FROM ind_delictsvormen_jaar WHERE regio_niveau = 'gemeente'),
+           kwartalen AS (
+             SELECT jaar, gemeentecode, delictsvorm, bron, aantal FROM fct_meldingen_kwartaal
+             WHERE (bron, soort) IN (('politie', 'aangifte'), ('bank', 'melding')))
+           SELECT j.jaar, j.gemeentecode, j.delictsvorm, j.bron
+           FROM jaar AS j JOIN kwartalen AS k USING (jaar, gemeentecode, delictsvorm, bron)
+           GROUP BY j.jaar, j.gemeentecode, j.delictsvorm, j.bron, j.aantal
+           HAVING (j.aantal IS NULL)::INT + count_if(k.aantal IS NULL) = 1"""
+    ).fetchall()
+    assert single == []
+
+
+def test_dark_number_and_its_delictsvormen_reveal_no_hidden_cell(published) -> None:
+    """ind_dark_number's aangiften per delictgroep are the sum of the online delictsvormen of that
+    group in ind_delictsvormen_jaar; together the two tables may not leave one hidden cell."""
+    single = published.execute(
+        """WITH delen AS (
+             SELECT i.jaar, i.regio_niveau, i.regio_code, d.delictgroep,
+                    count(*) AS cellen, count_if(i.aangiften IS NULL) AS verborgen
+             FROM ind_delictsvormen_jaar AS i JOIN dim_delictsvorm AS d USING (delictsvorm)
+             WHERE d.hoofdcategorie IN ('cybercrime', 'gedigitaliseerd')
+             GROUP BY ALL)
+           SELECT n.jaar, n.regio_niveau, n.regio_code, n.delictgroep
+           FROM ind_dark_number AS n JOIN delen AS d USING (jaar, regio_niveau, regio_code, delictgroep)
+           WHERE n.regio_niveau IN ('gemeente', 'basisteam')
+             AND (n.aangiften IS NULL)::INT + d.verborgen = 1"""
+    ).fetchall()
+    assert single == []
+
+
+def test_audit_of_the_published_file_covers_the_links_between_tables(published) -> None:
+    """The audit over every linked group, on the published tables themselves."""
+    from dvcc_pipeline.publication.disclosure import disclosure_violations
+
+    relations = {t.name: f"main.{t.name}" for t in CONTRACT.mart_tables}
+    linked = [t for t in SUPPRESSED_TABLES if t.disclosure.links]
+    assert {t.name for t in linked} >= {"fct_meldingen_kwartaal", "ind_delictsvormen_jaar"}
+    for table in linked:
+        with published.cursor() as conn:
+            _, groups = disclosure_violations(
+                conn,
+                table,
+                CONTRACT.policy,
+                published=f"main.{table.name}",
+                regions="main.dim_gemeente",
+                relations=relations,
+            )
+            leaks, links = conn.execute(
+                f"SELECT count_if(lek), count_if(groep LIKE 'koppeling%') FROM {groups}"
+            ).fetchone()
+        assert links > 0, table.name
+        assert leaks == 0, table.name
+
+
+def test_publication_order_puts_linked_tables_first() -> None:
+    order = [t.name for t in CONTRACT.publication_order]
+    for table in SUPPRESSED_TABLES:
+        for link in table.disclosure.links:
+            for name in link.references:
+                assert order.index(name) < order.index(table.name)
+
+
+def test_a_link_to_an_unknown_column_fails_when_the_contract_is_read(tmp_path) -> None:
+    from dvcc_pipeline.publication.contract import PUBLISHED_CONTRACT_PATH, parse_published_contract
+
+    text = PUBLISHED_CONTRACT_PATH.read_text(encoding="utf-8")
+    broken = tmp_path / "published.yaml"
+    broken.write_text(text.replace("linked: meldingen_bank}", "linked: meldingen_bnak}", 1), encoding="utf-8")
+    with pytest.raises(ValueError, match="meldingen_bnak"):
+        parse_published_contract(broken)
+
+
 def test_dominant_damage_is_withheld_but_the_count_stays(published) -> None:
     # Recompute dominance independently from the registrations (gemeente level).
     dominated = published.execute(
@@ -190,6 +271,26 @@ def test_programme_activities_are_published_unsuppressed(published) -> None:
     assert small > 0
 
 
+def _suppress_linked(conn: duckdb.DuckDBPyConnection, table) -> dict[str, str]:
+    """Suppress the tables `table` is linked to (from the attached warehouse `wh`), in order."""
+    from dvcc_pipeline.publication.disclosure import apply_disclosure
+
+    relations = {t.name: f"wh.marts.{t.name}" for t in CONTRACT.mart_tables}
+    for step in CONTRACT.dependencies(table):
+        apply_disclosure(
+            conn,
+            step,
+            CONTRACT.policy,
+            source=f"wh.marts.{step.name}",
+            target=f"gekoppeld_{step.name}",
+            regions="wh.marts.dim_gemeente",
+            registrations="wh.intermediate.int_meldingen",
+            relations=relations,
+        )
+        relations[step.name] = f"gekoppeld_{step.name}"
+    return relations
+
+
 def test_audit_finds_small_cells_and_recoverable_groups(tmp_path) -> None:
     """The audit behind the gate's `geen_kleine_cellen` check catches both kinds of leak."""
     from dvcc_pipeline.publication.disclosure import apply_disclosure, disclosure_violations
@@ -199,7 +300,7 @@ def test_audit_finds_small_cells_and_recoverable_groups(tmp_path) -> None:
     table = CONTRACT.table("ind_delictsvormen_jaar")
     with duckdb.connect() as conn:
         conn.execute("ATTACH ? AS wh (READ_ONLY)", [str(warehouse)])
-        kwargs = {"regions": "wh.marts.dim_gemeente"}
+        kwargs = {"regions": "wh.marts.dim_gemeente", "relations": _suppress_linked(conn, table)}
         apply_disclosure(
             conn,
             table,
@@ -245,6 +346,7 @@ def test_same_figures_in_another_row_order_hide_the_same_cells(tmp_path, name: s
         conn.execute("ATTACH ? AS wh (READ_ONLY)", [str(warehouse)])
         conn.execute(f"CREATE TABLE voorwaarts AS SELECT * FROM wh.marts.{name} ORDER BY ALL")
         conn.execute(f"CREATE TABLE achterwaarts AS SELECT * FROM wh.marts.{name} ORDER BY ALL DESC")
+        relations = _suppress_linked(conn, table)
         for source in ("voorwaarts", "achterwaarts"):
             apply_disclosure(
                 conn,
@@ -254,6 +356,7 @@ def test_same_figures_in_another_row_order_hide_the_same_cells(tmp_path, name: s
                 target=f"pub_{source}",
                 regions="wh.marts.dim_gemeente",
                 registrations="wh.intermediate.int_meldingen",
+                relations=relations,
             )
         differences = conn.execute(
             "SELECT count(*) FROM ((FROM pub_voorwaarts EXCEPT ALL FROM pub_achterwaarts) "

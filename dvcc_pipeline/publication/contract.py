@@ -67,12 +67,45 @@ class DominanceSpec:
 
 
 @dataclass(frozen=True)
+class LinkMeasure:
+    """One measure of this table whose cells (rows matching `where`) add up to `linked` there."""
+
+    measure: str
+    linked: str
+    where: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LookupSpec:
+    """A table joined to this table's rows on one column, for match or filter columns it lacks."""
+
+    table: str
+    key: str
+
+
+@dataclass(frozen=True)
+class LinkSpec:
+    """An additive relation with a table published earlier (see disclosure.py)."""
+
+    table: str
+    match: dict[str, str]  # this table's (or lookup's) column -> the linked table's column
+    where: dict[str, tuple[str, ...]]  # which rows of the linked table take part
+    lookup: LookupSpec | None
+    measures: tuple[LinkMeasure, ...]
+
+    @property
+    def references(self) -> tuple[str, ...]:
+        return (self.table, self.lookup.table) if self.lookup else (self.table,)
+
+
+@dataclass(frozen=True)
 class DisclosureSpec:
     counts: tuple[str, ...]
     amounts: dict[str, str]  # amount column -> its count column
     derived: dict[str, tuple[str, ...]]  # column -> measures it would reveal
     groups: tuple[GroupSpec, ...]
     dominance: DominanceSpec | None
+    links: tuple[LinkSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -129,6 +162,39 @@ class PublishedContract:
     def mart_tables(self) -> list[PublishedTable]:
         return [t for t in self.tables if t.from_mart]
 
+    @property
+    def publication_order(self) -> list[PublishedTable]:
+        """The mart tables, each after the tables its disclosure links refer to."""
+        done: list[PublishedTable] = []
+        pending = self.mart_tables
+        while pending:
+            names = {t.name for t in done}
+            ready = [t for t in pending if set(_references(t)) <= names]
+            if not ready:
+                raise ValueError(
+                    "koppelingen in het publicatiecontract vormen een kring: " + ", ".join(t.name for t in pending)
+                )
+            done.append(ready[0])
+            pending = [t for t in pending if t is not ready[0]]
+        return done
+
+    def dependencies(self, table: PublishedTable) -> list[PublishedTable]:
+        """The tables with disclosure that must be suppressed before `table`, in order."""
+        needed: set[str] = set()
+        stack = list(_references(table))
+        while stack:
+            name = stack.pop()
+            if name not in needed:
+                needed.add(name)
+                stack.extend(_references(self.table(name)))
+        return [t for t in self.publication_order if t.name in needed and t.disclosure is not None]
+
+
+def _references(table: PublishedTable) -> tuple[str, ...]:
+    if table.disclosure is None:
+        return ()
+    return tuple(name for link in table.disclosure.links for name in link.references)
+
 
 def _custom(props: list[Any] | None) -> dict[str, Any]:
     return {p.property: p.value for p in props or []}
@@ -151,6 +217,28 @@ def _column(prop: Any) -> Column:
     )
 
 
+def _values(where: dict[str, Any] | None) -> dict[str, tuple[str, ...]]:
+    """A filter: column -> one value or a list of values, all compared as text."""
+    return {
+        column: tuple(str(v) for v in (value if isinstance(value, list) else [value]))
+        for column, value in (where or {}).items()
+    }
+
+
+def _link(value: dict[str, Any]) -> LinkSpec:
+    lookup = value.get("lookup")
+    return LinkSpec(
+        table=value["table"],
+        match=dict(value["match"]),
+        where=_values(value.get("where")),
+        lookup=LookupSpec(table=lookup["table"], key=lookup["key"]) if lookup else None,
+        measures=tuple(
+            LinkMeasure(measure=m["measure"], linked=m["linked"], where=_values(m.get("where")))
+            for m in value["measures"]
+        ),
+    )
+
+
 def _disclosure(value: dict[str, Any] | None) -> DisclosureSpec | None:
     if value is None:
         return None
@@ -168,6 +256,7 @@ def _disclosure(value: dict[str, Any] | None) -> DisclosureSpec | None:
         )
         if dominance
         else None,
+        links=tuple(_link(link) for link in value.get("links") or ()),
     )
     for group in spec.groups:
         if group.kind not in {"categorie", "regio", "periode"}:
@@ -196,9 +285,34 @@ def _table(obj: SchemaObject) -> PublishedTable:
         d = table.disclosure
         revealed = (m for ms in d.derived.values() for m in ms)
         mentioned = {*d.counts, *d.amounts, *d.amounts.values(), *d.derived, *revealed}
+        mentioned |= {m.measure for link in d.links for m in link.measures}
         if not mentioned <= names or SUPPRESSED_FLAG not in names:
             raise ValueError(f"disclosure van {table.name} noemt kolommen die de tabel niet heeft")
     return table
+
+
+def _check_links(tables: tuple[PublishedTable, ...]) -> None:
+    """Every link names known tables and measures, so a typo fails at load, not at publication."""
+    by_name = {t.name: t for t in tables}
+    for table in tables:
+        for link in table.disclosure.links if table.disclosure else ():
+            unknown = [name for name in link.references if name not in by_name]
+            if unknown:
+                raise ValueError(f"koppeling van {table.name} noemt onbekende tabel {', '.join(unknown)}")
+            linked = by_name[link.table]
+            if linked.disclosure is None:
+                raise ValueError(f"koppeling van {table.name}: {linked.name} heeft geen onthullingscontrole")
+            own = set(table.column_names) | (set(by_name[link.lookup.table].column_names) if link.lookup else set())
+            sides = (
+                (own, {*link.match, *(c for m in link.measures for c in m.where)}),
+                (set(linked.column_names), {*link.match.values(), *link.where, *(m.linked for m in link.measures)}),
+            )
+            for columns, wanted in sides:
+                if not wanted <= columns:
+                    missing = ", ".join(sorted(wanted - columns))
+                    raise ValueError(f"koppeling {table.name}–{linked.name} noemt onbekende kolommen: {missing}")
+                for name in wanted:
+                    identifier(name)
 
 
 def parse_published_contract(path: Path) -> PublishedContract:
@@ -206,6 +320,8 @@ def parse_published_contract(path: Path) -> PublishedContract:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     model = OpenDataContractStandard.model_validate(raw)
     policy = _custom(model.customProperties)["publicationPolicy"]
+    tables = tuple(_table(obj) for obj in model.schema_ or [])
+    _check_links(tables)
     return PublishedContract(
         id=model.id,
         version=model.version,
@@ -215,7 +331,7 @@ def parse_published_contract(path: Path) -> PublishedContract:
             suppressed_levels=tuple(policy["suppressedLevels"]),
             region_hierarchy=tuple(policy["regionHierarchy"]),
         ),
-        tables=tuple(_table(obj) for obj in model.schema_ or []),
+        tables=tables,
     )
 
 

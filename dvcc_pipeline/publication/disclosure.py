@@ -14,7 +14,11 @@ the table's `disclosure` rules and the `publicationPolicy` of `data_contracts/pu
 - an amount is suppressed with its count, and where one registration contributes more than the
   dominance threshold of the cell's total (gemeente/basisteam levels); amounts then get the
   same secondary suppression over the same groups;
-- derived columns (rank, change, estimates) are NULL when a measure they reveal is suppressed.
+- derived columns (rank, change, estimates) are NULL when a measure they reveal is suppressed;
+- links: a sum that another published table also shows is a group across the two tables. The
+  other table is suppressed first and its cells take part as they were published (fixed), so
+  only this table's cells are added. Without this, a year hidden in one table could be added up
+  from its visible quarters in another, and with it the cell it protected.
 
 The largest single damage of a cell comes from a mart column `max_schade` when the mart has
 one, otherwise it is computed from the registrations in `intermediate.int_meldingen`
@@ -27,12 +31,14 @@ count is suppressed. `onderdrukt` is true when any value of the row was withheld
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import duckdb
 
 from dvcc_pipeline.publication.contract import (
     SUPPRESSED_FLAG,
+    LinkSpec,
     PublicationPolicy,
     PublishedTable,
     identifier,
@@ -133,7 +139,7 @@ def _create_cells(
         parts.append(
             f"SELECT _rid * {len(measures)} + {number} AS cel_id, _rid, {number} AS maat_nr, "
             f"CAST({column} AS DOUBLE) AS waarde, list_contains($niveaus, _niveau) AS onderdrukbaar, "
-            f"{state} AS onderdrukt, {state} AS primair FROM _dc_src"
+            f"{state} AS onderdrukt, {state} AS primair, false AS vastgepind FROM _dc_src"
         )
     conn.execute(
         f"CREATE OR REPLACE TEMP TABLE _dc_cel AS {' UNION ALL '.join(parts)}",
@@ -180,12 +186,101 @@ def _create_groups(conn: duckdb.DuckDBPyConnection, table: PublishedTable) -> No
                 f"SELECT {cel} AS cel_id, concat_ws(chr(31), {tag}, m.maat_nr, s._niveau, s._code, {keys}) AS groep "
                 f"FROM _dc_src AS s, {measure_list}"
             )
-    if not parts:
-        conn.execute("CREATE OR REPLACE TEMP TABLE _dc_lid (cel_id BIGINT, groep VARCHAR)")
-        return
-    conn.execute(f"CREATE OR REPLACE TEMP TABLE _dc_lid AS {' UNION ALL '.join(parts)}", params)
-    # A group of one cell has no total to subtract from.
+    conn.execute("CREATE OR REPLACE TEMP TABLE _dc_lid (cel_id BIGINT, groep VARCHAR)")
+    if parts:
+        conn.execute(f"INSERT INTO _dc_lid {' UNION ALL '.join(parts)}", params)
+
+
+def _where(columns: Mapping[str, tuple[str, ...]], alias: str = "") -> tuple[str, list[object]]:
+    prefix = f"{alias}." if alias else ""
+    sql = "".join(f" AND list_contains(?, CAST({prefix}{identifier(c)} AS VARCHAR))" for c in columns)
+    return sql, [list(values) for values in columns.values()]
+
+
+def _create_links(conn: duckdb.DuckDBPyConnection, table: PublishedTable, relations: Mapping[str, str]) -> None:
+    """Add the cross-table groups: this table's cells with the linked table's published cell.
+
+    The linked cells get negative ids and cannot be suppressed here (that table is published
+    already); a linked cell is suppressed where it is NULL in a suppressed row.
+    """
+    assert table.disclosure is not None
+    measures = _measures(table)
+    for number, link in enumerate(table.disclosure.links):
+        missing = [name for name in link.references if name not in relations]
+        if missing:
+            raise ValueError(f"{table.name}: gekoppelde tabel ontbreekt: {', '.join(missing)}")
+        this_keys = ", ".join(f"CAST({identifier(c)} AS VARCHAR)" for c in link.match)
+        that_keys = ", ".join(f"CAST(l.{identifier(c)} AS VARCHAR)" for c in link.match.values())
+        rows = "_dc_src AS s"
+        if link.lookup:
+            rows += f" JOIN {relations[link.lookup.table]} AS k USING ({identifier(link.lookup.key)})"
+        for measure_number, measure in enumerate(link.measures):
+            tag = f"'koppeling{number}', {measure_number}"
+            offset = conn.execute("SELECT coalesce(-min(cel_id), 0) FROM _dc_cel").fetchone()[0]
+            _insert_linked_cells(conn, link, relations[link.table], measure.linked, tag, that_keys, int(offset))
+            condition, params = _where(measure.where)
+            conn.execute(
+                f"""INSERT INTO _dc_lid
+                    SELECT s._rid * {len(measures)} + {measures.index(measure.measure)},
+                           concat_ws(chr(31), {tag}, {this_keys})
+                    FROM {rows} WHERE true {condition}""",
+                params,
+            )
+
+
+def _insert_linked_cells(
+    conn: duckdb.DuckDBPyConnection,
+    link: LinkSpec,
+    relation: str,
+    linked_measure: str,
+    tag: str,
+    keys: str,
+    offset: int,
+) -> None:
+    condition, params = _where(link.where, "l")
+    value = f"l.{identifier(linked_measure)}"
+    conn.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _dc_vast AS
+            SELECT -({offset} + row_number() OVER (ORDER BY {keys})) AS cel_id,
+                   concat_ws(chr(31), {tag}, {keys}) AS groep, CAST({value} AS DOUBLE) AS waarde,
+                   ({value} IS NULL AND coalesce(l.{identifier(SUPPRESSED_FLAG)}, false)) AS onderdrukt
+            FROM {relation} AS l WHERE true {condition}""",
+        params,
+    )
+    conn.execute(
+        """INSERT INTO _dc_cel BY NAME
+           SELECT cel_id, NULL AS _rid, -1 AS maat_nr, waarde, false AS onderdrukbaar, onderdrukt,
+                  false AS primair, false AS vastgepind
+           FROM _dc_vast"""
+    )
+    conn.execute("INSERT INTO _dc_lid SELECT cel_id, groep FROM _dc_vast")
+
+
+def _drop_lone_cells(conn: duckdb.DuckDBPyConnection) -> None:
+    """A group of one cell has no total to subtract from."""
     conn.execute("DELETE FROM _dc_lid WHERE groep IN (SELECT groep FROM _dc_lid GROUP BY groep HAVING count(*) < 2)")
+
+
+def _build_groups(conn: duckdb.DuckDBPyConnection, table: PublishedTable, relations: Mapping[str, str] | None) -> None:
+    _create_groups(conn, table)
+    _create_links(conn, table, relations or {})
+    _drop_lone_cells(conn)
+    _mark_pinned(conn)
+
+
+def _mark_pinned(conn: duckdb.DuckDBPyConnection) -> None:
+    """A cell is pinned when a group of it has no other cell that is or can be suppressed
+    (a linked table's visible total of this one cell, a district over a single basisteam):
+    suppressing it would leave it recoverable, so secondary suppression takes it last."""
+    conn.execute(
+        """UPDATE _dc_cel SET vastgepind = true WHERE cel_id IN (
+             SELECT l.cel_id FROM _dc_lid AS l JOIN (
+               SELECT l.groep FROM _dc_lid AS l JOIN _dc_cel AS c USING (cel_id)
+               GROUP BY l.groep HAVING count_if(c.onderdrukbaar OR c.onderdrukt) = 1
+             ) USING (groep)
+             JOIN _dc_cel AS c USING (cel_id)
+             WHERE c.onderdrukbaar AND NOT c.onderdrukt)"""
+    )
 
 
 def _secondary_round(conn: duckdb.DuckDBPyConnection) -> int:
@@ -205,7 +300,7 @@ def _secondary_round(conn: duckdb.DuckDBPyConnection) -> int:
              kandidaat AS (
                SELECT c.cel_id, row_number() OVER (
                         PARTITION BY l.groep
-                        ORDER BY NOT c.onderdrukbaar, c.waarde = 0, c.waarde, c.cel_id) AS nr
+                        ORDER BY NOT c.onderdrukbaar, c.vastgepind, c.waarde = 0, c.waarde, c.cel_id) AS nr
                FROM _dc_lid AS l JOIN enkel USING (groep) JOIN _dc_cel AS c USING (cel_id)
                WHERE NOT c.onderdrukt AND c.waarde IS NOT NULL AND c.onderdrukbaar
              )
@@ -326,12 +421,15 @@ def apply_disclosure(
     target: str,
     regions: str,
     registrations: str | None,
+    relations: Mapping[str, str] | None = None,
 ) -> DisclosureStats:
     """Write `target` as the suppressed version of the mart relation `source`.
 
     `regions` is a relation with dim_gemeente's columns, `registrations` one with
-    int_meldingen's (only needed when the mart has no `max_schade`). Relation names come from
-    the caller's own code, never from data.
+    int_meldingen's (only needed when the mart has no `max_schade`), `relations` the already
+    suppressed version of every table the contract links this one to (by table name; see
+    `PublishedContract.dependencies`). Relation names come from the caller's own code, never
+    from data.
     """
     if table.disclosure is None:
         raise ValueError(f"{table.name} heeft geen regels voor onthullingscontrole")
@@ -342,13 +440,14 @@ def apply_disclosure(
     _create_region_tables(conn, regions, policy)
     _create_source(conn, table, source)
     _create_cells(conn, table, policy, published=False)
-    _create_groups(conn, table)
+    _build_groups(conn, table, relations)
     rounds = _secondary(conn)
     dominated = _suppress_amounts(conn, table, policy, registrations, source_columns)
     rounds += _secondary(conn)
     _write_output(conn, table, target)
     primary, secondary, rows = conn.execute(
-        "SELECT count_if(primair), count_if(onderdrukt AND NOT primair), count(DISTINCT _rid) FROM _dc_cel"
+        "SELECT count_if(primair), count_if(onderdrukt AND NOT primair), count(DISTINCT _rid) FROM _dc_cel "
+        "WHERE cel_id >= 0"
     ).fetchone()
     return DisclosureStats(
         table=table.name,
@@ -367,8 +466,12 @@ def disclosure_violations(
     *,
     published: str,
     regions: str,
+    relations: Mapping[str, str] | None = None,
 ) -> tuple[str, str]:
     """Build two temp tables that audit a published table; returns their names.
+
+    `relations` gives the published version of the tables this one is linked to, so the audit
+    covers the groups across tables too.
 
     `_dc_kleine_cellen`: every visible count with whether it lies in 1 … k−1;
     `_dc_groepen`: every additive group with its number of suppressed cells; `lek` marks a group
@@ -377,7 +480,7 @@ def disclosure_violations(
     _create_region_tables(conn, regions, policy)
     _create_source(conn, table, published)
     _create_cells(conn, table, policy, published=True)
-    _create_groups(conn, table)
+    _build_groups(conn, table, relations)
     assert table.disclosure is not None
     measures = _measures(table)
     counts = [measures.index(c) for c in table.disclosure.counts]

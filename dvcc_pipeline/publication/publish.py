@@ -157,7 +157,8 @@ def _build(
             else None
         )
         regions = f"wh.marts.{identifier(REGIONS_TABLE)}"
-        for table in contract.mart_tables:
+        written: dict[str, str] = {}  # the finished tables, for disclosure links between tables
+        for table in contract.publication_order:
             source = f"wh.marts.{identifier(table.name)}"
             if not _relation_exists(conn, "wh", "marts", table.name):
                 raise ValueError(f"mart {table.name} ontbreekt in het warehouse")
@@ -173,8 +174,10 @@ def _build(
                         target=f"main.{identifier(table.name)}",
                         regions=regions,
                         registrations=registrations,
+                        relations=written,
                     )
                 )
+            written[table.name] = f"main.{identifier(table.name)}"
         deliveries = _write_publication_row(conn, contract, settings.published_path, publicatie_id, checks, code_versie)
         conn.execute("DETACH wh")
         conn.execute("CHECKPOINT")

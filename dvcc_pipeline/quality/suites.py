@@ -187,19 +187,28 @@ RECONCILIATION = Suite(
 def _disclosure_frame(table: PublishedTable, contract: PublishedContract) -> Frame:
     def frame(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         registrations = "intermediate.int_meldingen" if _exists(conn, *REGISTRATIONS) else None
-        target = f"memory.main.{identifier(table.name)}"
+        regions = f"marts.{identifier(REGIONS_TABLE)}"
+        # tables without disclosure are published as they are; linked tables are suppressed first
+        relations = {t.name: f"marts.{identifier(t.name)}" for t in contract.mart_tables}
+        made: list[str] = []
         try:
-            regions = f"marts.{identifier(REGIONS_TABLE)}"
-            apply_disclosure(
-                conn,
-                table,
-                contract.policy,
-                source=f"marts.{identifier(table.name)}",
-                target=target,
-                regions=regions,
-                registrations=registrations,
+            for step in [*contract.dependencies(table), table]:
+                target = f"memory.main.{identifier(step.name)}"
+                apply_disclosure(
+                    conn,
+                    step,
+                    contract.policy,
+                    source=f"marts.{identifier(step.name)}",
+                    target=target,
+                    regions=regions,
+                    registrations=registrations,
+                    relations=relations,
+                )
+                made.append(target)
+                relations[step.name] = target
+            cells, groups = disclosure_violations(
+                conn, table, contract.policy, published=target, regions=regions, relations=relations
             )
-            cells, groups = disclosure_violations(conn, table, contract.policy, published=target, regions=regions)
             return conn.execute(
                 f"""SELECT 'zichtbare kleine cel' AS soort,
                            regio_niveau || ' ' || regio_code || ' cel ' || cel_id AS plaats,
@@ -209,7 +218,8 @@ def _disclosure_frame(table: PublishedTable, contract: PublishedContract) -> Fra
                     FROM {groups}"""
             ).df()
         finally:
-            conn.execute(f"DROP TABLE IF EXISTS {target}")
+            for made_table in made:
+                conn.execute(f"DROP TABLE IF EXISTS {made_table}")
 
     return frame
 
