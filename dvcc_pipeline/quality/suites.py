@@ -184,42 +184,54 @@ RECONCILIATION = Suite(
 # --- disclosure: what is about to be published has no visible small cell ------------------
 
 
+def _suppressed_in_memory(conn: duckdb.DuckDBPyConnection, contract: PublishedContract, table: PublishedTable) -> str:
+    """The table as it would be published, in the gate's in-memory database.
+
+    Linked tables are suppressed first; each is made once per gate run (the gate reads all
+    suites over one connection), so a table several others link to is not recomputed.
+    """
+    relations = {t.name: f"marts.{identifier(t.name)}" for t in contract.mart_tables}
+    for step in [*contract.dependencies(table), table]:
+        target = f"memory.main.{identifier(step.name)}"
+        made = conn.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'memory' AND table_name = ?", [step.name]
+        ).fetchone()[0]
+        if not made:
+            apply_disclosure(
+                conn,
+                step,
+                contract.policy,
+                source=f"marts.{identifier(step.name)}",
+                target=target,
+                regions=f"marts.{identifier(REGIONS_TABLE)}",
+                registrations="intermediate.int_meldingen" if _exists(conn, *REGISTRATIONS) else None,
+                relations=relations,
+            )
+        relations[step.name] = target
+    return relations[table.name]
+
+
 def _disclosure_frame(table: PublishedTable, contract: PublishedContract) -> Frame:
     def frame(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-        registrations = "intermediate.int_meldingen" if _exists(conn, *REGISTRATIONS) else None
-        regions = f"marts.{identifier(REGIONS_TABLE)}"
-        # tables without disclosure are published as they are; linked tables are suppressed first
-        relations = {t.name: f"marts.{identifier(t.name)}" for t in contract.mart_tables}
-        made: list[str] = []
-        try:
-            for step in [*contract.dependencies(table), table]:
-                target = f"memory.main.{identifier(step.name)}"
-                apply_disclosure(
-                    conn,
-                    step,
-                    contract.policy,
-                    source=f"marts.{identifier(step.name)}",
-                    target=target,
-                    regions=regions,
-                    registrations=registrations,
-                    relations=relations,
-                )
-                made.append(target)
-                relations[step.name] = target
-            cells, groups = disclosure_violations(
-                conn, table, contract.policy, published=target, regions=regions, relations=relations
-            )
-            return conn.execute(
-                f"""SELECT 'zichtbare kleine cel' AS soort,
-                           regio_niveau || ' ' || regio_code || ' cel ' || cel_id AS plaats,
-                           CAST(aantal AS BIGINT) AS waarde, klein AS fout FROM {cells}
-                    UNION ALL
-                    SELECT 'groep met één onderdrukte cel', groep, onderdrukt_in_groep, lek
-                    FROM {groups}"""
-            ).df()
-        finally:
-            for made_table in made:
-                conn.execute(f"DROP TABLE IF EXISTS {made_table}")
+        target = _suppressed_in_memory(conn, contract, table)
+        relations = {t.name: f"memory.main.{identifier(t.name)}" for t in contract.dependencies(table)}
+        relations |= {t.name: f"marts.{identifier(t.name)}" for t in contract.mart_tables if t.disclosure is None}
+        cells, groups = disclosure_violations(
+            conn,
+            table,
+            contract.policy,
+            published=target,
+            regions=f"marts.{identifier(REGIONS_TABLE)}",
+            relations=relations,
+        )
+        return conn.execute(
+            f"""SELECT 'zichtbare kleine cel' AS soort,
+                       regio_niveau || ' ' || regio_code || ' cel ' || cel_id AS plaats,
+                       CAST(aantal AS BIGINT) AS waarde, klein AS fout FROM {cells}
+                UNION ALL
+                SELECT 'groep met één onderdrukte cel', groep, onderdrukt_in_groep, lek
+                FROM {groups}"""
+        ).df()
 
     return frame
 

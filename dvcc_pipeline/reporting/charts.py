@@ -2,7 +2,7 @@
 
 Each function returns one `<svg>` element as text, with a `<title>` so a screen reader and a
 printed page still say what the chart shows. Values that were suppressed are passed as None
-and drawn as an empty slot with the label "minder dan 5" (or the caller's text).
+and drawn as an empty slot with the caller's text ("afgeschermd").
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ PALETTE = ("#1f5f8b", "#c8553d", "#2a9d8f", "#8d6a9f", "#e9a03b", "#5c6b73")
 class Bar:
     label: str
     value: float | None
-    text: str  # the value as the reader sees it ("1.234", "minder dan 5")
+    text: str  # the value as the reader sees it ("1.234", "afgeschermd")
 
 
 def bar_chart(title: str, bars: Sequence[Bar], width: int = 640) -> str:

@@ -2,7 +2,8 @@
 
 Every figure cell carries `data-key` and `data-value` attributes, so the tests can check the
 numbers against the published tables without parsing Dutch number formats. A suppressed cell
-has an empty `data-value` and reads "minder dan k".
+has an empty `data-value` and reads "afgeschermd": the published tables do not say whether a
+cell was small or hidden so a small one cannot be recovered, so the page cannot say either.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from html import escape
 from dvcc_pipeline.reporting.charts import Bar, Interval, Series, bar_chart, interval_chart, line_chart
 from dvcc_pipeline.reporting.data import KERNCIJFERS, DelictsvormJaar, Profiel, Region, ReportData, Sum
 
+SUPPRESSED = "afgeschermd"
 STATUS = {"behaald": "behaald", "op_koers": "op koers", "achter": "achter op schema", "geen_data": "nog geen gegevens"}
 BRON = {
     "politie": "Politie",
@@ -130,8 +132,8 @@ def render_report(data: ReportData) -> str:
         f"{escape(data.publicatie_id)} van {escape(data.gepubliceerd_op)} (UTC).</p>"
         '<p class="box">Dit informatiebeeld is bedoeld voor het gesprek in de driehoek over online criminaliteit: '
         "oplichting en fraude via internet en telefoon (gedigitaliseerde criminaliteit) en aanvallen op computers "
-        f"(cybercrime). Kleine aantallen (1 tot {data.k}) tonen we als “minder dan {data.k}”, zodat niemand te "
-        "herkennen is.</p>"
+        f"(cybercrime). Kleine aantallen (1 tot {data.k}) tonen we niet, zodat niemand te herkennen is: daar staat "
+        f"“{SUPPRESSED}”.</p>"
         f'<nav class="toc">{toc}</nav></header>'
         + "".join(html for _, _, html in sections)
         + f"<footer>Bron: gepubliceerde tabellen van de DVCC-informatiepijplijn (publicatie "
@@ -163,9 +165,9 @@ def fmt_pct(value: Decimal | float, sign: bool = False) -> str:
 
 
 def _cell(key: str, value: int | Decimal | None, suppressed: bool, k: int, kind: str = "int") -> str:
-    """A figure cell: the value, or "minder dan k" when the publication suppressed it."""
+    """A figure cell: the value, or "afgeschermd" when the publication suppressed it."""
     if value is None:
-        text = f"minder dan {k}" if suppressed and kind == "int" else "niet gepubliceerd" if suppressed else "–"
+        text = SUPPRESSED if suppressed else "–"
         return f'<td class="n onderdrukt" data-key="{escape(key)}" data-value="">{text}</td>'
     text = fmt_eur(value) if kind == "eur" else fmt_pct(value) if kind == "pct" else fmt_int(value)
     return f'<td class="n" data-key="{escape(key)}" data-value="{value}">{text}</td>'
@@ -206,8 +208,8 @@ def _kerncijfers(d: ReportData) -> tuple[str, str, str]:
     note = (
         f'<p class="note">Verschil: de verandering ten opzichte van dezelfde periode vorig jaar, voor '
         f"{escape(r.naam)}, het district en de hele eenheid. De aantallen tellen de gepubliceerde cellen per "
-        f"gemeente, delictsvorm en kwartaal op; {suppressed} kleine cellen (minder dan {d.k}) zijn onderdrukt en "
-        "tellen niet mee, dus het werkelijke aantal ligt iets hoger. Banken en Fraudehelpdesk zien deels "
+        f"gemeente, delictsvorm en kwartaal op; {suppressed} afgeschermde cellen tellen niet mee, dus het "
+        "werkelijke aantal ligt hoger. Banken en Fraudehelpdesk zien deels "
         "dezelfde slachtoffers als de politie; tel de rijen dus niet bij elkaar op.</p>"
     )
     content = f"<table>{head}{''.join(rows)}</table>{note}"
@@ -260,7 +262,7 @@ def _delictsvormen(d: ReportData) -> tuple[str, str, str]:
         result = []
         for v in items:
             value = v.schadebedrag_eur if damage else v.aangiften
-            text = (fmt_eur(value) if damage else fmt_int(value)) if value is not None else f"minder dan {d.k}"
+            text = (fmt_eur(value) if damage else fmt_int(value)) if value is not None else SUPPRESSED
             result.append(Bar(v.label, None if value is None else float(value), text))
         return result
 
@@ -319,8 +321,7 @@ def _trend(d: ReportData) -> tuple[str, str, str]:
         "per hoofdcategorie; de stippellijn markeert de trendbreuk."
     )
     gaps = (
-        '<p class="note">Een onderbroken lijn betekent dat alle aantallen van dat kwartaal te klein waren om te '
-        "tonen (minder dan " + str(d.k) + ").</p>"
+        '<p class="note">Een onderbroken lijn betekent dat het aantal van dat kwartaal is afgeschermd.</p>'
         if any(v is None for vs in t.reeksen.values() for v in vs)
         else ""
     )
@@ -333,7 +334,7 @@ def _dark_number(d: ReportData) -> tuple[str, str, str]:
     if dn is not None:
         if dn.geschat is None:
             text = (
-                f"In {dn.jaar} waren er minder dan {d.k} online aangiften; daarom geven we geen schatting."
+                f"Het aantal online aangiften in {dn.jaar} is afgeschermd; daarom geven we geen schatting."
                 if dn.onderdrukt
                 else "Voor dit jaar is geen schatting beschikbaar."
             )
@@ -444,7 +445,7 @@ def _doelgroepen(d: ReportData) -> tuple[str, str, str]:
 
 def _count_text(p: Profiel, k: int) -> str:
     if p.aantal is None:
-        return f"minder dan {k}" if p.onderdrukt else "–"
+        return SUPPRESSED if p.onderdrukt else "–"
     return fmt_int(p.aantal)
 
 
@@ -545,9 +546,10 @@ def _kwaliteit(d: ReportData) -> tuple[str, str, str]:
         f'<p class="note">Afgekeurde leveringen en rijen tellen niet mee; de leverancier levert ze opnieuw aan. '
         "“Nog niet gelabeld”: politieregistraties waarvan nog niet vastligt welke delictsvorm het is; zij staan "
         "niet bij een delictsvorm. Ontbrekende perioden: nog geen geaccepteerde levering in deze publicatie. "
-        f"Kleine aantallen (1 tot {d.k}) tonen we als “minder dan {d.k}”, en een schadebedrag waarin één aangifte "
-        "overheerst als “niet gepubliceerd”: zo is geen slachtoffer te herkennen. Soms staat ook een iets groter "
-        f"aantal als “minder dan {d.k}”, omdat een klein aantal anders uit de totalen terug te rekenen zou zijn.</p>"
+        f"“{SUPPRESSED.capitalize()}” staat bij een klein aantal (1 tot {d.k}), bij een schadebedrag waarin één "
+        "aangifte overheerst, en bij een cel die anders een klein aantal zou verraden: wie de andere cellen van "
+        "het totaal aftrekt, of een ander overzicht met dezelfde cijfers ernaast legt, mag er niet op uitkomen. "
+        "Een afgeschermde cel kan dus ook een groter aantal zijn; welke het is, zeggen we niet.</p>"
     )
     intro = f"Hoe volledig en betrouwbaar de cijfers over {d.jaar} zijn en hoe kleine aantallen worden getoond."
     return _section("kwaliteit", "Datakwaliteit", intro, content)
