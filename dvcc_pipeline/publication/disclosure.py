@@ -215,16 +215,17 @@ def _create_links(conn: duckdb.DuckDBPyConnection, table: PublishedTable, relati
         if link.lookup:
             rows += f" JOIN {relations[link.lookup.table]} AS k USING ({identifier(link.lookup.key)})"
         for measure_number, measure in enumerate(link.measures):
-            tag = f"'koppeling{number}', {measure_number}"
+            # the group's name, as the gate shows it for a failing group
+            tag = f"koppeling {number}.{measure_number}: {measure.measure} = {link.table}.{measure.linked}"
             offset = conn.execute("SELECT coalesce(-min(cel_id), 0) FROM _dc_cel").fetchone()[0]
             _insert_linked_cells(conn, link, relations[link.table], measure.linked, tag, that_keys, int(offset))
             condition, params = _where(measure.where)
             conn.execute(
                 f"""INSERT INTO _dc_lid
                     SELECT s._rid * {len(measures)} + {measures.index(measure.measure)},
-                           concat_ws(chr(31), {tag}, {this_keys})
+                           concat_ws(chr(31), ?, {this_keys})
                     FROM {rows} WHERE true {condition}""",
-                params,
+                [tag, *params],
             )
 
 
@@ -242,10 +243,10 @@ def _insert_linked_cells(
     conn.execute(
         f"""CREATE OR REPLACE TEMP TABLE _dc_vast AS
             SELECT -({offset} + row_number() OVER (ORDER BY {keys})) AS cel_id,
-                   concat_ws(chr(31), {tag}, {keys}) AS groep, CAST({value} AS DOUBLE) AS waarde,
+                   concat_ws(chr(31), ?, {keys}) AS groep, CAST({value} AS DOUBLE) AS waarde,
                    ({value} IS NULL AND coalesce(l.{identifier(SUPPRESSED_FLAG)}, false)) AS onderdrukt
             FROM {relation} AS l WHERE true {condition}""",
-        params,
+        [tag, *params],
     )
     conn.execute(
         """INSERT INTO _dc_cel BY NAME
