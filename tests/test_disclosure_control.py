@@ -141,6 +141,18 @@ def test_dark_number_and_its_delictsvormen_reveal_no_hidden_cell(published) -> N
     assert single == []
 
 
+def test_last_years_count_is_hidden_exactly_where_that_year_is(published) -> None:
+    """ind_trend_jaar shows each count twice (aantal, and aantal_vorig_jaar a year later)."""
+    pairs, hidden, mismatched = published.execute(
+        """SELECT count(*), count_if(a.aantal IS NULL), count_if((a.aantal IS NULL) <> (b.aantal_vorig_jaar IS NULL))
+           FROM ind_trend_jaar AS a JOIN ind_trend_jaar AS b
+             ON b.jaar = a.jaar + 1 AND (b.regio_niveau, b.regio_code, b.reeks, b.methode)
+                                      = (a.regio_niveau, a.regio_code, a.reeks, a.methode)"""
+    ).fetchone()
+    assert pairs > 0 and hidden > 0
+    assert mismatched == 0
+
+
 def test_audit_of_the_published_file_covers_the_links_between_tables(published) -> None:
     """The audit over every linked group, on the published tables themselves."""
     from dvcc_pipeline.publication.disclosure import disclosure_violations

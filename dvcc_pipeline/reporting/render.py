@@ -164,7 +164,7 @@ def fmt_pct(value: Decimal | float, sign: bool = False) -> str:
     return text.replace(".", ",") + "%"
 
 
-def _cell(key: str, value: int | Decimal | None, suppressed: bool, k: int, kind: str = "int") -> str:
+def _cell(key: str, value: int | Decimal | None, suppressed: bool, kind: str = "int") -> str:
     """A figure cell: the value, or "afgeschermd" when the publication suppressed it."""
     if value is None:
         text = SUPPRESSED if suppressed else "–"
@@ -197,8 +197,8 @@ def _kerncijfers(d: ReportData) -> tuple[str, str, str]:
         kind = "eur" if c.key.startswith("schade") else "int"
         rows.append(
             f"<tr><td>{escape(c.label)}</td>"
-            + _cell(f"kerncijfers/{c.key}/{d.jaar}", c.regio.waarde, False, d.k, kind)
-            + _cell(f"kerncijfers/{c.key}/{d.jaar - 1}", c.regio_vorig.waarde, False, d.k, kind)
+            + _cell(f"kerncijfers/{c.key}/{d.jaar}", c.regio.waarde, False, kind)
+            + _cell(f"kerncijfers/{c.key}/{d.jaar - 1}", c.regio_vorig.waarde, False, kind)
             + _change(c.regio, c.regio_vorig)
             + _change(c.district, c.district_vorig)
             + _change(c.eenheid, c.eenheid_vorig)
@@ -230,7 +230,7 @@ def _per_gemeente(d: ReportData) -> str:
     head = "<tr><th>Gemeente</th>" + "".join(f'<th class="n">{escape(labels[k])}</th>' for k in keys) + "</tr>"
     body = "".join(
         f"<tr><td>{escape(name)}</td>"
-        + "".join(_cell(f"gemeente/{code}/{k}/{d.jaar}", sums[k].waarde, False, d.k) for k in keys)
+        + "".join(_cell(f"gemeente/{code}/{k}/{d.jaar}", sums[k].waarde, False) for k in keys)
         + "</tr>"
         for code, name, sums in d.per_gemeente
     )
@@ -246,10 +246,10 @@ def _delictsvormen(d: ReportData) -> tuple[str, str, str]:
     def table(items: Sequence[DelictsvormJaar]) -> str:
         rows = "".join(
             f"<tr><td>{escape(v.label)}</td>"
-            + _cell(f"delictsvormen/{v.delictsvorm}/aangiften", v.aangiften, v.onderdrukt, d.k)
-            + _cell(f"delictsvormen/{v.delictsvorm}/schade", v.schadebedrag_eur, v.onderdrukt, d.k, "eur")
-            + _cell(f"delictsvormen/{v.delictsvorm}/bank", v.meldingen_bank, v.onderdrukt, d.k)
-            + _cell(f"delictsvormen/{v.delictsvorm}/fraudehelpdesk", v.meldingen_fraudehelpdesk, v.onderdrukt, d.k)
+            + _cell(f"delictsvormen/{v.delictsvorm}/aangiften", v.aangiften, v.onderdrukt)
+            + _cell(f"delictsvormen/{v.delictsvorm}/schade", v.schadebedrag_eur, v.onderdrukt, "eur")
+            + _cell(f"delictsvormen/{v.delictsvorm}/bank", v.meldingen_bank, v.onderdrukt)
+            + _cell(f"delictsvormen/{v.delictsvorm}/fraudehelpdesk", v.meldingen_fraudehelpdesk, v.onderdrukt)
             + "</tr>"
             for v in items
         )
@@ -376,7 +376,7 @@ def _dark_number(d: ReportData) -> tuple[str, str, str]:
             interval = f"{fmt_pct(v.ondergrens)} – {fmt_pct(v.bovengrens)}" if v.ondergrens is not None else "–"
             rows.append(
                 f"<tr><td>{escape(v.regio_naam)}</td><td>{escape(VM_LABEL.get(v.onderwerp, v.onderwerp))}</td>"
-                + _cell(key, v.waarde, False, d.k, "pct")
+                + _cell(key, v.waarde, False, "pct")
                 + f'<td class="n">{interval}</td><td class="n">{target}</td></tr>'
             )
         parts.append(
@@ -413,14 +413,12 @@ def _doelgroepen(d: ReportData) -> tuple[str, str, str]:
             for bron in bronnen:
                 p = by_key.get((dimensie, waarde, bron))
                 cells.append(
-                    _cell(f"wie/{dimensie}/{waarde}/{bron}", p.aantal, p.onderdrukt, d.k)
-                    if p
-                    else '<td class="n">–</td>'
+                    _cell(f"wie/{dimensie}/{waarde}/{bron}", p.aantal, p.onderdrukt) if p else '<td class="n">–</td>'
                 )
             rows.append(f"<tr><td>{escape(label)}</td>{''.join(cells)}</tr>")
         chart_bron = PROFIEL_GRAFIEK[dimensie]
         bars = [
-            Bar(label, None if p.aantal is None else float(p.aantal), _count_text(p, d.k))
+            Bar(label, None if p.aantal is None else float(p.aantal), _count_text(p))
             for waarde, label in labels.items()
             if waarde != "onbekend" and (p := by_key.get((dimensie, waarde, chart_bron)))
         ]
@@ -443,7 +441,7 @@ def _doelgroepen(d: ReportData) -> tuple[str, str, str]:
     return _section("wie", "Wie worden getroffen", intro, "".join(parts))
 
 
-def _count_text(p: Profiel, k: int) -> str:
+def _count_text(p: Profiel) -> str:
     if p.aantal is None:
         return SUPPRESSED if p.onderdrukt else "–"
     return fmt_int(p.aantal)
@@ -506,9 +504,9 @@ def _activiteiten(d: ReportData) -> str:
     ordered += [a for a in d.activiteiten if a.activiteit not in ACTIVITEIT]
     rows = "".join(
         f"<tr><td>{escape(ACTIVITEIT.get(a.activiteit, a.activiteit))}</td>"
-        + _cell(f"voortgang/activiteit/{a.activiteit}/{r.niveau}", a.eigen, False, d.k)
-        + (_cell(f"voortgang/activiteit/{a.activiteit}/basisteam", a.basisteam, False, d.k) if gemeente else "")
-        + _cell(f"voortgang/activiteit/{a.activiteit}/eenheid", a.eenheid, False, d.k)
+        + _cell(f"voortgang/activiteit/{a.activiteit}/{r.niveau}", a.eigen, False)
+        + (_cell(f"voortgang/activiteit/{a.activiteit}/basisteam", a.basisteam, False) if gemeente else "")
+        + _cell(f"voortgang/activiteit/{a.activiteit}/eenheid", a.eenheid, False)
         + "</tr>"
         for a in ordered
     )
@@ -536,7 +534,7 @@ def _kwaliteit(d: ReportData) -> tuple[str, str, str]:
             f'<tr><td>{escape(BRON.get(q.bron, q.bron))}</td><td class="n">{q.leveringen or 0}</td>'
             f'<td class="n">{q.leveringen_afgekeurd or 0}</td>'
             f'<td class="n">{fmt_pct(q.pct_rijen_afgekeurd) if q.pct_rijen_afgekeurd is not None else "–"}</td>'
-            + _cell(f"kwaliteit/{q.bron}/ongelabeld", q.pct_ongelabeld, False, d.k, "pct")
+            + _cell(f"kwaliteit/{q.bron}/ongelabeld", q.pct_ongelabeld, False, "pct")
             + f"<td>{escape(', '.join(missing)) if missing else 'geen'}</td></tr>"
         )
     content = (
