@@ -184,8 +184,11 @@ RECONCILIATION = Suite(
 # --- disclosure: what is about to be published has no visible small cell ------------------
 
 
-def _suppressed_in_memory(conn: duckdb.DuckDBPyConnection, contract: PublishedContract, table: PublishedTable) -> str:
-    """The table as it would be published, in the gate's in-memory database.
+def _suppressed_in_memory(
+    conn: duckdb.DuckDBPyConnection, contract: PublishedContract, table: PublishedTable
+) -> dict[str, str]:
+    """The table as it would be published, in the gate's in-memory database, with the tables
+    it links to: table name -> relation (suppressed ones in memory, the others in the marts).
 
     Linked tables are suppressed first; each is made once per gate run (the gate reads all
     suites over one connection), so a table several others link to is not recomputed.
@@ -208,19 +211,17 @@ def _suppressed_in_memory(conn: duckdb.DuckDBPyConnection, contract: PublishedCo
                 relations=relations,
             )
         relations[step.name] = target
-    return relations[table.name]
+    return relations
 
 
 def _disclosure_frame(table: PublishedTable, contract: PublishedContract) -> Frame:
     def frame(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-        target = _suppressed_in_memory(conn, contract, table)
-        relations = {t.name: f"memory.main.{identifier(t.name)}" for t in contract.dependencies(table)}
-        relations |= {t.name: f"marts.{identifier(t.name)}" for t in contract.mart_tables if t.disclosure is None}
+        relations = _suppressed_in_memory(conn, contract, table)
         cells, groups = disclosure_violations(
             conn,
             table,
             contract.policy,
-            published=target,
+            published=relations[table.name],
             regions=f"marts.{identifier(REGIONS_TABLE)}",
             relations=relations,
         )
