@@ -266,7 +266,6 @@ def _build_groups(conn: duckdb.DuckDBPyConnection, table: PublishedTable, relati
     _create_groups(conn, table)
     _create_links(conn, table, relations or {})
     _drop_lone_cells(conn)
-    _mark_pinned(conn)
 
 
 def _mark_pinned(conn: duckdb.DuckDBPyConnection) -> None:
@@ -442,6 +441,7 @@ def apply_disclosure(
     _create_source(conn, table, source)
     _create_cells(conn, table, policy, published=False)
     _build_groups(conn, table, relations)
+    _mark_pinned(conn)
     rounds = _secondary(conn)
     dominated = _suppress_amounts(conn, table, policy, registrations, source_columns)
     rounds += _secondary(conn)
