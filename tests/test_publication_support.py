@@ -245,3 +245,26 @@ def build_warehouse(path: Path, seed: int = 7) -> pd.DataFrame:
         conn.register("waarden_df", profile_values())
         conn.execute(_MARTS_SQL)
     return meldingen_df
+
+
+def audit_published(conn: duckdb.DuckDBPyConnection, table_name: str) -> tuple[int, int, int]:
+    """Audit one table of an open published file (schema main), its links to the other
+    published tables included: (visible small cells, recoverable groups, groups across tables)."""
+    from dvcc_pipeline.publication.contract import load_published_contract
+    from dvcc_pipeline.publication.disclosure import disclosure_violations
+
+    contract = load_published_contract()
+    with conn.cursor() as cursor:
+        cells, groups = disclosure_violations(
+            cursor,
+            contract.table(table_name),
+            contract.policy,
+            published=f"main.{table_name}",
+            regions="main.dim_gemeente",
+            relations={t.name: f"main.{t.name}" for t in contract.mart_tables},
+        )
+        small, leaks, links = cursor.execute(
+            f"SELECT (SELECT count_if(klein) FROM {cells}), count_if(lek), count_if(groep LIKE 'koppeling%') "
+            f"FROM {groups}"
+        ).fetchone()
+    return int(small), int(leaks or 0), int(links or 0)
