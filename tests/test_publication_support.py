@@ -112,9 +112,34 @@ CREATE OR REPLACE TEMP TABLE regio AS
   UNION ALL SELECT gemeentecode, 'district', district, district FROM gemeenten_df
   UNION ALL SELECT gemeentecode, 'eenheid', eenheid, eenheid FROM gemeenten_df;
 CREATE OR REPLACE TABLE marts.fct_meldingen_kwartaal AS
-  SELECT kwartaal, jaar, gemeentecode, bron, soort, delictsvorm, count(*) AS aantal,
-         CAST(sum(schadebedrag_eur) AS DECIMAL(14,2)) AS schadebedrag_eur
-  FROM intermediate.int_meldingen GROUP BY ALL;
+  WITH raster AS (
+    SELECT k.kwartaal, k.jaar, g.gemeentecode, b.bron, b.soort, t.delictsvorm
+    FROM (SELECT DISTINCT bron, kwartaal, jaar FROM intermediate.int_meldingen) k
+    JOIN (VALUES ('politie', 'aangifte'), ('politie', 'melding'), ('bank', 'melding'),
+                 ('fraudehelpdesk', 'melding')) b(bron, soort) ON b.bron = k.bron
+    CROSS JOIN gemeenten_df g CROSS JOIN taxonomy_df t),
+  tel AS (SELECT kwartaal, gemeentecode, bron, soort, delictsvorm, count(*) AS aantal,
+                 sum(schadebedrag_eur) AS schade
+          FROM intermediate.int_meldingen GROUP BY ALL)
+  SELECT raster.*, coalesce(tel.aantal, 0) AS aantal, CAST(coalesce(tel.schade, 0) AS DECIMAL(14,2)) AS schadebedrag_eur
+  FROM raster LEFT JOIN tel USING (kwartaal, gemeentecode, bron, soort, delictsvorm);
+CREATE OR REPLACE TABLE marts.ind_totalen AS
+  WITH per_periode AS (
+    SELECT f.kwartaal AS periode, r.regio_niveau, r.regio_code, f.bron, f.soort, sum(f.aantal) AS aantal,
+           sum(f.schadebedrag_eur) AS schadebedrag_eur
+    FROM marts.fct_meldingen_kwartaal f JOIN regio r USING (gemeentecode) GROUP BY ALL
+    UNION ALL
+    SELECT CAST(f.jaar AS VARCHAR), r.regio_niveau, r.regio_code, f.bron, f.soort, sum(f.aantal),
+           sum(f.schadebedrag_eur)
+    FROM marts.fct_meldingen_kwartaal f JOIN regio r USING (gemeentecode) GROUP BY ALL),
+  grootste AS (
+    SELECT m.kwartaal AS periode, r.regio_niveau, r.regio_code, m.bron, m.soort, max(m.schadebedrag_eur) AS max_schade
+    FROM intermediate.int_meldingen m JOIN regio r USING (gemeentecode) GROUP BY ALL
+    UNION ALL
+    SELECT CAST(m.jaar AS VARCHAR), r.regio_niveau, r.regio_code, m.bron, m.soort, max(m.schadebedrag_eur)
+    FROM intermediate.int_meldingen m JOIN regio r USING (gemeentecode) GROUP BY ALL)
+  SELECT p.*, g.max_schade FROM per_periode p
+  LEFT JOIN grootste g USING (periode, regio_niveau, regio_code, bron, soort);
 CREATE OR REPLACE TABLE marts.ind_delictsvormen_jaar AS
   WITH raster AS (
     SELECT j.jaar, r.regio_niveau, r.regio_code, r.regio_naam, t.delictsvorm

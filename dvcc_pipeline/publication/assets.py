@@ -9,6 +9,7 @@ import dagster as dg
 
 from dvcc_pipeline.config import get_settings
 from dvcc_pipeline.publication.contract import load_published_contract
+from dvcc_pipeline.publication.protection import ProtectionResult
 from dvcc_pipeline.publication.publish import publish, write_municipality_extracts
 from dvcc_pipeline.transformation.project import mart_asset_key
 from dvcc_pipeline.warehouse import WAREHOUSE_POOL
@@ -24,6 +25,27 @@ def _checks_in_run(context: dg.AssetExecutionContext) -> tuple[int, int]:
     records = context.instance.all_logs(context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
     results = [r.dagster_event.event_specific_data for r in records if r.dagster_event is not None]
     return sum(1 for r in results if r.passed), len(results)
+
+
+def _audit_metadata(protection: ProtectionResult | None) -> dict[str, dg.MetadataValue]:
+    """The interval audit's figures: information loss before and after the audit-driven suppression."""
+    if protection is None:
+        return {}
+    after = protection.after
+    return {
+        "intervalaudit": dg.MetadataValue.json(
+            {
+                "voor": protection.before.figures(),
+                "na": after.figures(),
+                "rondes": protection.rounds,
+                "extra_onderdrukt": protection.added,
+            }
+        ),
+        "cellen_onderdrukt": dg.MetadataValue.int(after.hidden),
+        "cellen_terug_te_rekenen": dg.MetadataValue.int(after.recovered),
+        "cellen_te_smal": dg.MetadataValue.int(after.narrow),
+        "identiteiten": dg.MetadataValue.json(after.identity_kinds),
+    }
 
 
 @dg.asset(
@@ -53,6 +75,7 @@ def published(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
                     for s in result.disclosure
                 }
             ),
+            **_audit_metadata(result.protection),
             "overzicht_eenheid": dg.MetadataValue.md(result.preview_markdown),
             "duur_s": result.seconds,
         }

@@ -54,9 +54,12 @@ class RegionSpec:
 class GroupSpec:
     """Cells that add up to a (published or derivable) total; see disclosure.py."""
 
-    kind: str  # categorie | regio | periode
+    kind: str  # categorie | regio | periode | vorig
     column: str | None = None
     values: tuple[str, ...] = ()
+    total: str | None = None  # categorie: the value of `column` whose row is the group's total
+    measure: str | None = None  # vorig: the measure that repeats the previous year's `of`
+    of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,15 @@ class LinkSpec:
 
 
 @dataclass(frozen=True)
+class RankSpec:
+    """A rank recomputed on published values only: hidden counts get no rank and move no rank."""
+
+    column: str
+    measure: str
+    within: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class DisclosureSpec:
     counts: tuple[str, ...]
     amounts: dict[str, str]  # amount column -> its count column
@@ -106,6 +118,7 @@ class DisclosureSpec:
     groups: tuple[GroupSpec, ...]
     dominance: DominanceSpec | None
     links: tuple[LinkSpec, ...] = ()
+    rank: RankSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -248,7 +261,14 @@ def _disclosure(value: dict[str, Any] | None) -> DisclosureSpec | None:
         amounts=dict(value.get("amounts") or {}),
         derived={k: tuple(v) for k, v in (value.get("derived") or {}).items()},
         groups=tuple(
-            GroupSpec(kind=g["kind"], column=g.get("column"), values=tuple(g.get("values") or ()))
+            GroupSpec(
+                kind=g["kind"],
+                column=g.get("column"),
+                values=tuple(g.get("values") or ()),
+                total=g.get("total"),
+                measure=g.get("measure"),
+                of=g.get("of"),
+            )
             for g in value.get("groups") or ()
         ),
         dominance=DominanceSpec(
@@ -257,9 +277,16 @@ def _disclosure(value: dict[str, Any] | None) -> DisclosureSpec | None:
         if dominance
         else None,
         links=tuple(_link(link) for link in value.get("links") or ()),
+        rank=RankSpec(
+            column=value["rank"]["column"], measure=value["rank"]["measure"], within=tuple(value["rank"]["within"])
+        )
+        if value.get("rank")
+        else None,
     )
     for group in spec.groups:
-        if group.kind not in {"categorie", "regio", "periode"}:
+        if group.kind == "vorig" and not (group.column and group.measure and group.of):
+            raise ValueError("groep 'vorig' vraagt column, measure en of in het publicatiecontract")
+        if group.kind not in {"categorie", "regio", "periode", "vorig"}:
             raise ValueError(f"onbekende groep {group.kind!r} in het publicatiecontract")
     return spec
 
@@ -286,6 +313,9 @@ def _table(obj: SchemaObject) -> PublishedTable:
         revealed = (m for ms in d.derived.values() for m in ms)
         mentioned = {*d.counts, *d.amounts, *d.amounts.values(), *d.derived, *revealed}
         mentioned |= {m.measure for link in d.links for m in link.measures}
+        mentioned |= {c for g in d.groups for c in (g.column, g.measure, g.of) if c}
+        if d.rank:
+            mentioned |= {d.rank.column, d.rank.measure, *d.rank.within}
         if not mentioned <= names or SUPPRESSED_FLAG not in names:
             raise ValueError(f"disclosure van {table.name} noemt kolommen die de tabel niet heeft")
     return table

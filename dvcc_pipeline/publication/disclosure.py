@@ -68,7 +68,7 @@ def _level_code_column(level: str) -> str:
     return identifier(LEVEL_CODE_COLUMNS.get(level, level))
 
 
-def _create_region_tables(conn: duckdb.DuckDBPyConnection, regions: str, policy: PublicationPolicy) -> None:
+def create_region_tables(conn: duckdb.DuckDBPyConnection, regions: str, policy: PublicationPolicy) -> None:
     """Parent of every region, and every region each gemeente lies in, from dim_gemeente."""
     hierarchy = policy.region_hierarchy
     parents = " UNION ".join(
@@ -159,6 +159,8 @@ def _create_groups(conn: duckdb.DuckDBPyConnection, table: PublishedTable) -> No
     parts: list[str] = []
     params: list[object] = []
     for number, spec in enumerate(table.disclosure.groups):
+        if spec.kind == "vorig":  # a pair across measures: the interval audit's protection handles it
+            continue
         tag = f"'{spec.kind}{number}'"
         cel = f"s._rid * {len(measures)} + m.maat_nr"
         measure_list = f"(SELECT unnest(range({len(measures)})) AS maat_nr) AS m"
@@ -302,7 +304,7 @@ def _secondary_round(conn: duckdb.DuckDBPyConnection) -> int:
                         PARTITION BY l.groep
                         ORDER BY NOT c.onderdrukbaar, c.vastgepind, c.waarde = 0, c.waarde, c.cel_id) AS nr
                FROM _dc_lid AS l JOIN enkel USING (groep) JOIN _dc_cel AS c USING (cel_id)
-               WHERE NOT c.onderdrukt AND c.waarde IS NOT NULL AND c.onderdrukbaar
+               WHERE NOT c.onderdrukt AND c.waarde > 0 AND c.onderdrukbaar
              )
              SELECT cel_id FROM kandidaat WHERE nr = 1)"""
     ).fetchone()
@@ -437,7 +439,7 @@ def apply_disclosure(
     missing = [c.name for c in table.mart_columns if c.name not in source_columns]
     if missing:
         raise ValueError(f"{table.name}: kolommen ontbreken in de mart: {', '.join(missing)}")
-    _create_region_tables(conn, regions, policy)
+    create_region_tables(conn, regions, policy)
     _create_source(conn, table, source)
     _create_cells(conn, table, policy, published=False)
     _build_groups(conn, table, relations)
@@ -478,7 +480,7 @@ def disclosure_violations(
     `_dc_groepen`: every additive group with its number of suppressed cells; `lek` marks a group
     with exactly one suppressed cell that still had a suppressible (gemeente/basisteam) cell.
     """
-    _create_region_tables(conn, regions, policy)
+    create_region_tables(conn, regions, policy)
     _create_source(conn, table, published)
     _create_cells(conn, table, policy, published=True)
     _build_groups(conn, table, relations)

@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 from dvcc_pipeline.config import REPO_ROOT, Settings, get_settings
+from dvcc_pipeline.publication.audit import audited_tables
 from dvcc_pipeline.publication.contract import (
     PublishedContract,
     PublishedTable,
@@ -29,6 +30,7 @@ from dvcc_pipeline.publication.contract import (
     load_published_contract,
 )
 from dvcc_pipeline.publication.disclosure import DisclosureStats, apply_disclosure
+from dvcc_pipeline.publication.protection import ProtectionResult, protect_publication
 
 PUBLICATION_TABLE = "publicatie"
 ACCEPTED_STATUSES = ("geaccepteerd", "geaccepteerd_met_afkeur")
@@ -36,6 +38,8 @@ REGIONS_TABLE = "dim_gemeente"
 REGISTRATIONS = ("intermediate", "int_meldingen")
 PREVIEW_TABLE = "ind_delictsvormen_jaar"
 PREVIEW_YEAR = 2024
+# the interval audit's figures that go into the publicatie row
+AUDIT_COLUMNS = ("cellen_onderdrukt", "cellen_terug_te_rekenen", "cellen_te_smal", "identiteiten")
 
 
 @dataclass
@@ -50,6 +54,7 @@ class PublicationResult:
     seconds: float
     preview_markdown: str = ""
     parquet: list[Path] = field(default_factory=list)
+    protection: ProtectionResult | None = None
 
 
 def parquet_dir(settings: Settings) -> Path:
@@ -106,6 +111,7 @@ def _write_publication_row(
     publicatie_id: str,
     checks: tuple[int | None, int | None],
     code_versie: str,
+    audit: dict[str, int | float],
 ) -> int:
     """Carry the history over from the live file and add this publication; returns #deliveries."""
     table = contract.table(PUBLICATION_TABLE)
@@ -115,7 +121,9 @@ def _write_publication_row(
         conn.execute("ATTACH ? AS vorige (READ_ONLY)", [str(live)])
         try:
             if _relation_exists(conn, "vorige", "main", PUBLICATION_TABLE):
-                names = ", ".join(identifier(c.name) for c in table.columns)
+                history = f"vorige.main.{identifier(PUBLICATION_TABLE)}"
+                earlier = {r[0] for r in conn.execute(f"DESCRIBE {history}").fetchall()}
+                names = ", ".join(identifier(c.name) for c in table.columns if c.name in earlier)
                 conn.execute(
                     f"INSERT INTO main.{identifier(PUBLICATION_TABLE)} ({names}) "
                     f"SELECT {names} FROM vorige.main.{identifier(PUBLICATION_TABLE)}"
@@ -133,9 +141,18 @@ def _write_publication_row(
         ).fetchone()
     conn.execute(
         f"""INSERT INTO main.{identifier(PUBLICATION_TABLE)}
-            (publicatie_id, gepubliceerd_op, code_versie, leveringen, checks_geslaagd, checks_totaal)
-            VALUES (?, ?, ?, ?, ?, ?)""",
-        [publicatie_id, datetime.now(UTC).replace(tzinfo=None), code_versie, leveringen, checks[0], checks[1]],
+            (publicatie_id, gepubliceerd_op, code_versie, leveringen, checks_geslaagd, checks_totaal,
+             cellen_onderdrukt, cellen_terug_te_rekenen, cellen_te_smal, identiteiten)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [
+            publicatie_id,
+            datetime.now(UTC).replace(tzinfo=None),
+            code_versie,
+            leveringen,
+            checks[0],
+            checks[1],
+            *(audit[name] for name in AUDIT_COLUMNS),
+        ],
     )
     return int(count)
 
@@ -147,7 +164,7 @@ def _build(
     publicatie_id: str,
     checks: tuple[int | None, int | None],
     code_versie: str,
-) -> tuple[list[DisclosureStats], int]:
+) -> tuple[list[DisclosureStats], int, ProtectionResult]:
     stats: list[DisclosureStats] = []
     with duckdb.connect(str(path)) as conn:
         conn.execute("ATTACH ? AS wh (READ_ONLY)", [str(settings.warehouse_path)])
@@ -178,10 +195,21 @@ def _build(
                     )
                 )
             written[table.name] = f"main.{identifier(table.name)}"
-        deliveries = _write_publication_row(conn, contract, settings.published_path, publicatie_id, checks, code_versie)
+        protection = protect_publication(
+            conn,
+            contract,
+            relations=written,
+            truth={t.name: f"wh.marts.{identifier(t.name)}" for t in audited_tables(contract)},
+            regions=regions,
+        )
+        if not protection.after.passed:
+            raise ValueError(f"intervalaudit faalt ({protection.after.summary()}); de publicatie gaat niet door")
+        deliveries = _write_publication_row(
+            conn, contract, settings.published_path, publicatie_id, checks, code_versie, protection.after.figures()
+        )
         conn.execute("DETACH wh")
         conn.execute("CHECKPOINT")
-    return stats, deliveries
+    return stats, deliveries, protection
 
 
 def _fsync(path: Path) -> None:
@@ -257,7 +285,7 @@ def publish(
     publicatie_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     next_path = settings.published_dir / f".published.{publicatie_id}.duckdb"
     try:
-        stats, deliveries = _build(
+        stats, deliveries, protection = _build(
             next_path, settings, contract, publicatie_id, (checks_passed, checks_total), code_versie or code_version()
         )
         row_counts = _row_counts(next_path, contract)
@@ -277,6 +305,7 @@ def publish(
         seconds=round(time.perf_counter() - started, 3),
         preview_markdown=preview,
         parquet=parquet,
+        protection=protection,
     )
 
 

@@ -104,7 +104,7 @@ def run_suites(suites: Sequence[Suite], warehouse_path: Path) -> list[SuiteOutco
             started = time.perf_counter()
             try:
                 frame = suite.frame(conn)
-            except duckdb.Error as error:
+            except (duckdb.Error, ValueError, RuntimeError) as error:
                 outcome = SuiteOutcome(
                     suite=suite,
                     passed=False,

@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pandas as pd
 
+from dvcc_pipeline.publication.audit import audited_tables, interval_audit
 from dvcc_pipeline.publication.contract import PublishedContract, PublishedTable, identifier
 from dvcc_pipeline.publication.disclosure import apply_disclosure, disclosure_violations
+from dvcc_pipeline.publication.protection import protect_publication
 from dvcc_pipeline.publication.publish import ACCEPTED_STATUSES, REGIONS_TABLE, REGISTRATIONS
 
 # Year-on-year change (%) beyond which a district or eenheid figure is worth a second look,
@@ -185,33 +187,51 @@ RECONCILIATION = Suite(
 
 
 def _suppressed_in_memory(
-    conn: duckdb.DuckDBPyConnection, contract: PublishedContract, table: PublishedTable
+    conn: duckdb.DuckDBPyConnection, contract: PublishedContract, table: PublishedTable | None = None
 ) -> dict[str, str]:
-    """The table as it would be published, in the gate's in-memory database, with the tables
-    it links to: table name -> relation (suppressed ones in memory, the others in the marts).
+    """The publication as it would be published, in the gate's in-memory database: table name ->
+    relation (suppressed ones in memory, the others in the marts).
 
-    Linked tables are suppressed first; each is made once per gate run (the gate reads all
-    suites over one connection), so a table several others link to is not recomputed.
+    Every table is suppressed in publication order, then the audit-driven secondary suppression
+    runs over all of them together, exactly as `publish` does; this happens once per gate run
+    (the gate reads all suites over one connection), so every disclosure suite sees the final
+    publication. `table` is accepted for the callers that name the table they audit.
     """
+    del table
     relations = {t.name: f"marts.{identifier(t.name)}" for t in contract.mart_tables}
-    for step in [*contract.dependencies(table), table]:
-        target = f"memory.main.{identifier(step.name)}"
-        made = conn.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'memory' AND table_name = ?", [step.name]
-        ).fetchone()[0]
-        if not made:
-            apply_disclosure(
-                conn,
-                step,
-                contract.policy,
-                source=f"marts.{identifier(step.name)}",
-                target=target,
-                regions=f"marts.{identifier(REGIONS_TABLE)}",
-                registrations="intermediate.int_meldingen" if _exists(conn, *REGISTRATIONS) else None,
-                relations=relations,
-            )
-        relations[step.name] = target
+    suppressed = [t for t in contract.publication_order if t.disclosure is not None]
+    for step in suppressed:
+        relations[step.name] = f"memory.main.{identifier(step.name)}"
+    done = conn.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'memory' AND table_name = '_dc_beschermd'"
+    ).fetchone()[0]
+    if done:
+        return relations
+    registrations = "intermediate.int_meldingen" if _exists(conn, *REGISTRATIONS) else None
+    for step in suppressed:
+        apply_disclosure(
+            conn,
+            step,
+            contract.policy,
+            source=f"marts.{identifier(step.name)}",
+            target=relations[step.name],
+            regions=f"marts.{identifier(REGIONS_TABLE)}",
+            registrations=registrations,
+            relations=relations,
+        )
+    protect_publication(
+        conn,
+        contract,
+        relations=relations,
+        truth=_truth(contract),
+        regions=f"marts.{identifier(REGIONS_TABLE)}",
+    )
+    conn.execute("CREATE TABLE memory.main._dc_beschermd AS SELECT 1 AS klaar")
     return relations
+
+
+def _truth(contract: PublishedContract) -> dict[str, str]:
+    return {t.name: f"marts.{identifier(t.name)}" for t in audited_tables(contract)}
 
 
 def _disclosure_frame(table: PublishedTable, contract: PublishedContract) -> Frame:
@@ -235,6 +255,55 @@ def _disclosure_frame(table: PublishedTable, contract: PublishedContract) -> Fra
         ).df()
 
     return frame
+
+
+def _audit_frame(contract: PublishedContract) -> Frame:
+    def frame(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+        relations = _suppressed_in_memory(conn, contract)
+        audit = interval_audit(
+            conn, contract, relations=relations, truth=_truth(contract), regions=f"marts.{identifier(REGIONS_TABLE)}"
+        )
+        rows = [
+            {
+                "soort": "terug te rekenen" if f.teruggerekend else "interval smaller dan k",
+                "plaats": f"{f.tabel}.{f.maat} {f.niveau} {f.sleutel}",
+                "interval": f"{f.ondergrens:g} … {f.bovengrens:g}",
+                "fout": True,
+            }
+            for f in audit.failures.itertuples()
+        ]
+        rows += [
+            {
+                "soort": "identiteit",
+                "plaats": kind,
+                "interval": f"{n['gecontroleerd']} zichtbaar nagerekend, {n['fout']} fout",
+                "fout": n["fout"] > 0,
+            }
+            for kind, n in sorted(audit.identity_kinds.items())
+        ]
+        rows += [
+            {"soort": "tabel zonder koppeling", "plaats": name, "interval": "", "fout": True}
+            for name in audit.unlinked_tables
+        ]
+        rows.append({"soort": "samenvatting", "plaats": str(audit.figures()), "interval": "", "fout": False})
+        return pd.DataFrame(rows)
+
+    return frame
+
+
+def _interval_audit(contract: PublishedContract) -> Suite:
+    return Suite(
+        check="intervalaudit",
+        asset="ind_totalen",
+        description=(
+            "Intervalaudit over alle gepubliceerde tabellen samen: geen onderdrukte cel is exact terug te "
+            f"rekenen, geen klein aantal heeft een marge smaller dan {contract.policy.min_cell_size}, en elke "
+            "optelrelatie uit het contract klopt op de zichtbare cijfers."
+        ),
+        frame=_audit_frame(contract),
+        expectations=lambda: [_gx().ExpectColumnValuesToBeInSet(column="fout", value_set=[False])],
+        index_columns=["soort", "plaats", "interval"],
+    )
 
 
 def _disclosure(table: PublishedTable, contract: PublishedContract) -> Suite:
@@ -316,5 +385,6 @@ def all_suites(contract: PublishedContract) -> list[Suite]:
     suites = [_structure(t) for t in contract.mart_tables]
     suites += [COMPLETENESS, RECONCILIATION]
     suites += [_disclosure(t, contract) for t in contract.mart_tables if t.disclosure is not None]
+    suites.append(_interval_audit(contract))
     suites += [PLAUSIBILITY, FRESHNESS]
     return suites
