@@ -123,7 +123,8 @@ def protect_publication(
 ) -> ProtectionResult:
     """Suppress further cells in the published `relations` until the interval audit passes."""
     by_name = {t.name: t for t in audited_tables(contract)}
-    before = audit = interval_audit(conn, contract, relations=relations, truth=truth, regions=regions)
+    cache: dict = {}
+    before = audit = interval_audit(conn, contract, relations=relations, truth=truth, regions=regions, cache=cache)
     added = 0
     rounds = 0
     while not audit.failures.empty:
@@ -136,6 +137,6 @@ def protect_publication(
             _hide(conn, by_name[str(name)], relations[str(name)], str(measure), [int(r) for r in rows["_rid"]])
         added += len(chosen)
         rounds += 1
-        audit = interval_audit(conn, contract, relations=relations, truth=truth, regions=regions)
+        audit = interval_audit(conn, contract, relations=relations, truth=truth, regions=regions, cache=cache)
     recompute_ranks(conn, contract, relations)
     return ProtectionResult(before=before, after=audit, rounds=rounds, added=added)
