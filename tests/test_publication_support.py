@@ -272,24 +272,22 @@ def build_warehouse(path: Path, seed: int = 7) -> pd.DataFrame:
     return meldingen_df
 
 
-def audit_published(conn: duckdb.DuckDBPyConnection, table_name: str) -> tuple[int, int, int]:
-    """Audit one table of an open published file (schema main), its links to the other
-    published tables included: (visible small cells, recoverable groups, groups across tables)."""
+def audit_published(conn: duckdb.DuckDBPyConnection, warehouse: Path):
+    """The interval audit of an open published file (schema main) against the warehouse's
+    marts (which only say which hidden cells are primary): every table and link together."""
+    from dvcc_pipeline.publication.audit import audited_tables, interval_audit
     from dvcc_pipeline.publication.contract import load_published_contract
-    from dvcc_pipeline.publication.disclosure import disclosure_violations
 
     contract = load_published_contract()
     with conn.cursor() as cursor:
-        cells, groups = disclosure_violations(
-            cursor,
-            contract.table(table_name),
-            contract.policy,
-            published=f"main.{table_name}",
-            regions="main.dim_gemeente",
-            relations={t.name: f"main.{t.name}" for t in contract.mart_tables},
-        )
-        small, leaks, links = cursor.execute(
-            f"SELECT (SELECT count_if(klein) FROM {cells}), count_if(lek), count_if(groep LIKE 'koppeling%') "
-            f"FROM {groups}"
-        ).fetchone()
-    return int(small), int(leaks or 0), int(links or 0)
+        cursor.execute("ATTACH ? AS audit_wh (READ_ONLY)", [str(warehouse)])
+        try:
+            return interval_audit(
+                cursor,
+                contract,
+                relations={t.name: f"main.{t.name}" for t in contract.mart_tables},
+                truth={t.name: f"audit_wh.marts.{t.name}" for t in audited_tables(contract)},
+                regions="main.dim_gemeente",
+            )
+        finally:
+            cursor.execute("DETACH audit_wh")

@@ -318,6 +318,12 @@ def _create_equations(
            SELECT e.vgl, any_value(e.soort) AS soort, e.cel_id, sum(e.coef) AS coef
            FROM _au_eq AS e GROUP BY e.vgl, e.cel_id"""
     )
+    # A declared identity whose total is not one published cell (a link matching several rows)
+    # is no identity: the audit reports it instead of silently leaving it out.
+    conn.execute(
+        """CREATE OR REPLACE TEMP TABLE _au_dubbel AS
+           SELECT DISTINCT soort FROM _au_vgl GROUP BY vgl, soort HAVING count_if(coef > 0) > 1"""
+    )
     conn.execute(
         """CREATE OR REPLACE TEMP TABLE _au_vgl AS
            WITH goed AS (
@@ -540,6 +546,8 @@ def interval_audit(
     ).df()
     result.identities = int(equations["vgl_nr"].nunique()) if not equations.empty else 0
     _verify(equations, result)
+    for (kind,) in conn.execute("SELECT soort FROM _au_dubbel ORDER BY 1").fetchall():
+        result.wrong_identities.append(f"{kind}: totaal is niet één gepubliceerde cel")
     linked = {kind.split(".")[0] for kind in result.identity_kinds if "koppeling" in kind}
     linked |= {kind.split(" som van ")[1].split(".")[0] for kind in result.identity_kinds if "koppeling" in kind}
     result.unlinked_tables = [t.name for t in tables if t.name not in linked]
