@@ -36,8 +36,11 @@ def test_every_suite_passes_on_good_marts(settings) -> None:
     assert [(o.suite.asset, o.suite.check, o.failures) for o in outcomes if not o.passed] == []
     assert all(o.rows_checked > 0 for o in outcomes)
     marts = load_published_contract().mart_tables
-    # structure per mart, disclosure per suppressed mart, two cross-table checks and two warnings
-    assert len(outcomes) == len(marts) + sum(t.disclosure is not None for t in marts) + 4
+    # structure per mart, disclosure per suppressed mart, two cross-table checks, the interval
+    # audit over all tables together and two warnings
+    assert len(outcomes) == len(marts) + sum(t.disclosure is not None for t in marts) + 5
+    audit = next(o for o in outcomes if o.suite.check == "intervalaudit")
+    assert audit.suite.blocking and audit.passed
 
 
 def test_suites_fail_on_bad_marts_and_name_the_rows(settings) -> None:
@@ -106,8 +109,10 @@ def test_failing_blocking_check_stops_publication_and_keeps_the_last_good_file(s
         if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.event_specific_data.passed
     ]
     blocking = [f for f in failed if f.severity == dg.AssetCheckSeverity.ERROR]
+    # the duplicated row also breaks the additive identities, so the interval audit fails too
     assert [(f.asset_check_key.asset_key, f.asset_check_key.name) for f in blocking] == [
-        (mart_asset_key("ind_delictsvormen_jaar"), "structuur")
+        (mart_asset_key("ind_delictsvormen_jaar"), "structuur"),
+        (mart_asset_key("ind_totalen"), "intervalaudit"),
     ]
     assert any("compound_columns_to_be_unique" in v for v in blocking[0].metadata["mislukte_verwachtingen"].value)
     assert "|" in blocking[0].metadata["afwijkende_rijen"].value
