@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DVCC_HOME ?= $(CURDIR)/.dvcc
 
-.PHONY: install browser demo test ui bench lint clean
+.PHONY: install browser compat demo test ui bench lint clean
 
 install: $(STAMP)
 
@@ -17,6 +17,27 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev]"
 	touch $(STAMP)
 
+# Downstream readers, each in its own venv outside the project's environment, cached per version:
+# the older DuckDBs that must open every published file (compat/readers.txt) and datacontract-cli
+# (pinned with its whole dependency set in compat/datacontract.lock). The tests run them as
+# subprocesses. Re-running is a no-op; a changed pin makes a new venv.
+COMPAT := .venv-compat
+READERS := $(shell grep -v '^\#' compat/readers.txt)
+DATACONTRACT := $(shell grep '^datacontract-cli==' compat/datacontract.lock | cut -d= -f3)
+
+compat: $(foreach v,$(READERS),$(COMPAT)/duckdb-$(v)/.installed) $(COMPAT)/datacontract-$(DATACONTRACT)/.installed
+
+$(COMPAT)/duckdb-%/.installed:
+	test -x $(COMPAT)/duckdb-$*/bin/python || $(PYTHON) -m venv $(COMPAT)/duckdb-$*
+	$(COMPAT)/duckdb-$*/bin/python -m pip install --quiet "duckdb==$*"
+	touch $@
+
+$(COMPAT)/datacontract-$(DATACONTRACT)/.installed: compat/datacontract.lock
+	test -x $(COMPAT)/datacontract-$(DATACONTRACT)/bin/python || $(PYTHON) -m venv $(COMPAT)/datacontract-$(DATACONTRACT)
+	$(COMPAT)/datacontract-$(DATACONTRACT)/bin/python -m pip install --quiet -c compat/datacontract.lock \
+		"datacontract-cli[duckdb,parquet,csv]==$(DATACONTRACT)"
+	touch $@
+
 demo: install
 	rm -rf "$(DVCC_HOME)"
 	$(BIN)/dvcc demo
@@ -25,7 +46,7 @@ demo: install
 browser:
 	command -v chromium || (apt-get update && apt-get install -y chromium)
 
-test: install browser
+test: install browser compat
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -40,4 +61,4 @@ lint: install
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf "$(DVCC_HOME)" dbt_project/target dbt_project/logs .pytest_cache
+	rm -rf "$(DVCC_HOME)" $(COMPAT) dbt_project/target dbt_project/logs .pytest_cache

@@ -6,6 +6,10 @@ control) and `os.replace` swaps it in, so an open reader keeps its snapshot (the
 the next reader sees the new version. The `publicatie` table is carried over from the live
 file, so it keeps the history of every publication. Parquet copies and per-municipality
 extracts are derived from the finished, suppressed file, never from the marts.
+
+Every DuckDB file is written with the storage version of the oldest reader the contract
+promises (`readerCompatibility`), not this DuckDB's own, so the DuckDB that BI tools and
+notebooks embed can open it.
 """
 
 from __future__ import annotations
@@ -36,6 +40,10 @@ REGIONS_TABLE = "dim_gemeente"
 REGISTRATIONS = ("intermediate", "int_meldingen")
 PREVIEW_TABLE = "ind_delictsvormen_jaar"
 PREVIEW_YEAR = 2024
+# Every table takes at least one block; with DuckDB's default 256 kB blocks a small extract is
+# as large as the whole publication. The smallest block size keeps extracts small and is read
+# by every DuckDB the contract promises (the compatibility test opens one).
+EXTRACT_BLOCK_SIZE = 16_384
 
 
 @dataclass
@@ -109,35 +117,37 @@ def _write_publication_row(
 ) -> int:
     """Carry the history over from the live file and add this publication; returns #deliveries."""
     table = contract.table(PUBLICATION_TABLE)
-    columns = ", ".join(f"{identifier(c.name)} {c.physical_type}" for c in table.columns)
+    types = {c.name: c.physical_type for c in table.columns}
+    columns = ", ".join(f"{identifier(name)} {kind}" for name, kind in types.items())
     conn.execute(f"CREATE TABLE main.{identifier(PUBLICATION_TABLE)} ({columns})")
     if live.exists():
         conn.execute("ATTACH ? AS vorige (READ_ONLY)", [str(live)])
         try:
             if _relation_exists(conn, "vorige", "main", PUBLICATION_TABLE):
-                names = ", ".join(identifier(c.name) for c in table.columns)
+                names = ", ".join(identifier(name) for name in types)
+                # Cast, so history written under an older contract (leveringen as JSON) carries over.
+                values = ", ".join(f"CAST({identifier(name)} AS {kind})" for name, kind in types.items())
                 conn.execute(
                     f"INSERT INTO main.{identifier(PUBLICATION_TABLE)} ({names}) "
-                    f"SELECT {names} FROM vorige.main.{identifier(PUBLICATION_TABLE)}"
+                    f"SELECT {values} FROM vorige.main.{identifier(PUBLICATION_TABLE)}"
                 )
         finally:
             conn.execute("DETACH vorige")
-    leveringen = "[]"
-    count = 0
+    leveringen: list[dict[str, str]] = []
     if _relation_exists(conn, "wh", "raw", "deliveries"):
-        leveringen, count = conn.execute(
-            """SELECT coalesce(to_json(list({'levering_id': levering_id, 'feed': feed, 'periode': periode,
-                                              'sha256': sha256} ORDER BY levering_id)), '[]'), count(*)
+        leveringen = conn.execute(
+            """SELECT coalesce(list({'levering_id': levering_id, 'feed': feed, 'periode': periode,
+                                      'sha256': sha256} ORDER BY levering_id), [])
                FROM wh.raw.deliveries WHERE list_contains(?, status)""",
             [list(ACCEPTED_STATUSES)],
-        ).fetchone()
+        ).fetchone()[0]
     conn.execute(
         f"""INSERT INTO main.{identifier(PUBLICATION_TABLE)}
             (publicatie_id, gepubliceerd_op, code_versie, leveringen, checks_geslaagd, checks_totaal)
-            VALUES (?, ?, ?, ?, ?, ?)""",
+            VALUES (?, ?, ?, CAST(? AS {types["leveringen"]}), ?, ?)""",
         [publicatie_id, datetime.now(UTC).replace(tzinfo=None), code_versie, leveringen, checks[0], checks[1]],
     )
-    return int(count)
+    return len(leveringen)
 
 
 def _build(
@@ -149,7 +159,7 @@ def _build(
     code_versie: str,
 ) -> tuple[list[DisclosureStats], int]:
     stats: list[DisclosureStats] = []
-    with duckdb.connect(str(path)) as conn:
+    with duckdb.connect(str(path), config={"storage_compatibility_version": contract.storage_version}) as conn:
         conn.execute("ATTACH ? AS wh (READ_ONLY)", [str(settings.warehouse_path)])
         registrations = (
             f"wh.{identifier(REGISTRATIONS[0])}.{identifier(REGISTRATIONS[1])}"
@@ -305,7 +315,8 @@ def _extract_filter(table: PublishedTable) -> str:
 def write_municipality_extracts(
     settings: Settings | None = None, contract: PublishedContract | None = None
 ) -> dict[str, Path]:
-    """One `gemeenten/<gemeentecode>.duckdb` per municipality, cut from the published file."""
+    """One `gemeenten/<gemeentecode>.duckdb` per municipality, cut from the published file: each
+    written fresh (new file, only its rows) and swapped in by rename."""
     settings = settings or get_settings()
     contract = contract or load_published_contract()
     folder = extracts_dir(settings)
@@ -321,7 +332,10 @@ def write_municipality_extracts(
             final = folder / f"{gemeente}.duckdb"
             temporary = folder / f".{gemeente}.{uuid.uuid4().hex}.duckdb"
             own = [f"{lvl}\x1f{code}" for lvl, code in zip(hierarchy, (gemeente, basisteam, district), strict=False)]
-            conn.execute("ATTACH ? AS uit", [str(temporary)])
+            conn.execute(
+                f"ATTACH ? AS uit (STORAGE_VERSION '{contract.storage_version}', BLOCK_SIZE {EXTRACT_BLOCK_SIZE})",
+                [str(temporary)],
+            )
             try:
                 conn.execute("BEGIN TRANSACTION")  # one commit per file, not one per table
                 for table in contract.tables:
