@@ -1,9 +1,9 @@
 """Run datacontract-cli on the project's contracts, from its own venv (.venv-compat/datacontract-*).
 
-Usage: datacontract_check.py --lint CONTRACT... --test CONTRACT:SERVER...
-Lint and test run in this one process (datacontract-cli starts slowly); relative server paths
-resolve against the working directory, so the caller runs it in DVCC_HOME. Prints one JSON
-object: {"lint": {contract: [checks]}, "test": {"contract:server": {"result": ..., "checks": [...]}}}
+Usage: datacontract_check.py [--lint CONTRACT...] [--test NAME DIR CONTRACT SERVER]...
+Lint and every test run in this one process (datacontract-cli starts slowly). A server's relative
+path resolves against the working directory, so each test runs in its DIR (a DVCC_HOME). Prints
+one JSON object: {"lint": {contract: [checks]}, "test": {NAME: {"result": ..., "checks": [...]}}}
 where each check is [result, name, reason]. Imports only datacontract-cli and the standard library.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from datacontract.data_contract import DataContract
@@ -23,15 +24,15 @@ def _checks(run) -> list[list[str | None]]:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lint", nargs="*", default=[])
-    parser.add_argument("--test", nargs="*", default=[])
+    parser.add_argument("--test", nargs=4, action="append", default=[])
     args = parser.parse_args(argv)
     report: dict[str, dict] = {"lint": {}, "test": {}}
     for contract in args.lint:
         report["lint"][contract] = _checks(DataContract(data_contract_file=contract).lint())
-    for spec in args.test:
-        contract, server = spec.rsplit(":", 1)
+    for name, folder, contract, server in args.test:
+        os.chdir(folder)
         run = DataContract(data_contract_file=contract, server=server).test()
-        report["test"][spec] = {"result": str(run.result.value), "checks": _checks(run)}
+        report["test"][name] = {"result": str(run.result.value), "checks": _checks(run)}
     print(json.dumps(report))
     return 0
 
