@@ -108,6 +108,24 @@ def test_publication_records_the_accepted_deliveries(settings) -> None:
     assert row[1:3] == (7, 8) and row[3]
 
 
+def test_history_written_under_contract_1_carries_over(settings) -> None:
+    """A live file from before contract 2.0 (leveringen as JSON text, DuckDB's own storage)."""
+    settings.published_dir.mkdir(parents=True)
+    with duckdb.connect(str(settings.published_path)) as conn:
+        conn.execute(
+            "CREATE TABLE publicatie (publicatie_id VARCHAR, gepubliceerd_op TIMESTAMP, code_versie VARCHAR, "
+            "leveringen JSON, checks_geslaagd INTEGER, checks_totaal INTEGER)"
+        )
+        conn.execute(
+            "INSERT INTO publicatie VALUES ('oud', TIMESTAMP '2025-01-01 00:00:00', '0.1.0', "
+            """'[{"levering_id": "L1", "feed": "politie_registraties", "periode": "2024Q4", "sha256": "ab"}]', 1, 1)"""
+        )
+    publish(settings)
+    with duckdb.connect(str(settings.published_path), read_only=True) as conn:
+        old = conn.execute("SELECT leveringen FROM publicatie WHERE publicatie_id = 'oud'").fetchone()[0]
+    assert old == [{"levering_id": "L1", "feed": "politie_registraties", "periode": "2024Q4", "sha256": "ab"}]
+
+
 def test_nothing_published_looks_like_a_pseudonym(settings) -> None:
     publish(settings)
     hexes = re.compile(r"^[0-9a-f]{64}$")
