@@ -22,7 +22,7 @@ PUBLISHED_CONTRACT_PATH = CONTRACTS_DIR / "published.yaml"
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _SCALAR = r"VARCHAR|BOOLEAN|INTEGER|BIGINT|DOUBLE|DATE|TIMESTAMP|DECIMAL\(\d{1,2},\d{1,2}\)"
 _PHYSICAL_TYPE = re.compile(rf"^({_SCALAR})$")
-_VERSION = re.compile(r"^1\.\d{1,2}\.\d{1,2}$")
+_VERSION = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{1,2}$")
 
 
 def identifier(name: str) -> str:
