@@ -158,15 +158,38 @@ def _check_size(xml: bytes, start: int, end: int) -> None:
         raise _Unsupported("sheet too large for one rectangle")
 
 
-def _text(value: object, xml: bytes) -> str | None:
-    """A calamine value as `cell_text` gives openpyxl's; '' is an empty cell."""
-    if value == "":
-        return None
-    if type(value) is float and abs(value) >= _EXACT_FLOAT and value.is_integer() and _LONG_INTEGER.search(xml):
-        raise _Unsupported("whole number beyond float precision")
-    if isinstance(value, timedelta):  # calamine reads durations; openpyxl gives the same timedelta
-        return str(value)
-    return cell_text(value)
+class _Texts:
+    """calamine values as `cell_text` gives openpyxl's values; '' is an empty cell."""
+
+    def __init__(self, xml: bytes):
+        self.xml = xml
+        self.long_integers: bool | None = None  # does the XML write a whole number of 16+ digits?
+
+    def __call__(self, cells: list[object]) -> list[object]:
+        texts: list[object] = []
+        for value in cells:
+            kind = type(value)
+            if kind is str:
+                texts.append(value or None)
+            elif kind is float:
+                texts.append(self._number(value))  # type: ignore[arg-type]
+            elif kind is date:
+                texts.append(value.isoformat())  # type: ignore[attr-defined]
+            elif isinstance(value, timedelta):  # a duration; openpyxl gives the same timedelta
+                texts.append(str(value))
+            else:
+                texts.append(cell_text(value))
+        return texts
+
+    def _number(self, value: float) -> str:
+        if not value.is_integer():
+            return format(value, ".15g")
+        if abs(value) >= _EXACT_FLOAT:
+            if self.long_integers is None:
+                self.long_integers = _LONG_INTEGER.search(self.xml) is not None
+            if self.long_integers:
+                raise _Unsupported("whole number beyond float precision")
+        return str(int(value))
 
 
 def _rows(values: list[list[object]], formulas: set[tuple[int, int]], empty: set[tuple[int, int]], xml: bytes):
@@ -176,11 +199,10 @@ def _rows(values: list[list[object]], formulas: set[tuple[int, int]], empty: set
         marks.setdefault(row, {})[column] = None
     for row, column in formulas:
         marks.setdefault(row, {})[column] = FORMULA
+    to_texts = _Texts(xml)
     rows: list[tuple[int, list[object]]] = []
-    last = max(len(values), max(marks, default=0))
-    for number in range(1, last + 1):
-        cells = values[number - 1] if number <= len(values) else []
-        texts = [v if type(v) is str and v else _text(v, xml) for v in cells]
+    for number in range(1, max(len(values), max(marks, default=0)) + 1):
+        texts = to_texts(values[number - 1]) if number <= len(values) else []
         while texts and texts[-1] is None:
             texts.pop()
         for column, mark in marks.get(number, {}).items():
