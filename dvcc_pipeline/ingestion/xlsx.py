@@ -217,7 +217,7 @@ def _rows(values: list[list[object]], formulas: set[tuple[int, int]], empty: set
 
 def read_sheet(path: Path, sheet_name: str) -> list[tuple[int, list[object]]] | None:
     """All rows of the named worksheet, or None when openpyxl must read this workbook."""
-    from python_calamine import CalamineError, CalamineWorkbook
+    from python_calamine import CalamineWorkbook
 
     try:
         with zipfile.ZipFile(path) as archive:
@@ -228,5 +228,9 @@ def read_sheet(path: Path, sheet_name: str) -> list[tuple[int, list[object]]] | 
         finally:
             workbook.close()
         return _rows(values, formulas, empty, xml)
-    except (_Unsupported, CalamineError, zipfile.BadZipFile, KeyError, OSError, ValueError, ElementTree.ParseError):
-        return None  # openpyxl reads the file and reports what it finds
+    except Exception:  # anything unusual: openpyxl reads the file and reports what it finds
+        return None
+    except BaseException as exc:  # pyo3 turns a panic in calamine into this BaseException
+        if type(exc).__name__ == "PanicException":
+            return None
+        raise
