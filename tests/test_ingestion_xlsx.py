@@ -152,3 +152,15 @@ def test_a_whole_number_beyond_float_precision_keeps_its_digits(tmp_path: Path) 
     workbook = load_workbook(path, read_only=True)
     assert cell_text(workbook["Meldingen"]["A3"].value) == "1234567890123456789"
     workbook.close()
+
+
+def test_a_formula_under_a_namespace_prefix_is_still_found(tmp_path: Path) -> None:
+    path = write_fhd(tmp_path, fhd_rows(5), formula_at=(3, "Gemeente"))
+    main = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    _rewrite_sheet(path, main, main + main.replace(b"xmlns=", b" xmlns:x="))
+    _rewrite_sheet(path, b"<f>", b"<x:f>")
+    _rewrite_sheet(path, b"</f>", b"</x:f>")
+    assert read_sheet(path, "Meldingen") is None
+    receipt = validate_file(path)
+    assert receipt.status == "afgekeurd"
+    assert next(p for p in receipt.problems if p.code == "formule").rows == [3]

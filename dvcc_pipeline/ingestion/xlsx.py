@@ -7,7 +7,7 @@ bytes, without parsing it: every `<f` start tag marks its cell as a formula, and
 self-closing cell (an empty string, a formatted empty cell) keeps its place in its row, so the
 rows are what openpyxl (read-only, data_only=False) gives.
 
-That byte scan is exact only for plain SpreadsheetML: the default namespace, UTF-8, no
+That byte scan is exact only for plain SpreadsheetML: the default namespace (declared once), UTF-8, no
 comments, CDATA or DTD (an entity could hide a formula from the scan), and a reference (`r`)
 on every cell it marks. For anything else, and for a whole number too long for a float,
 `read_sheet` returns None and the caller reads the sheet with openpyxl, which then decides.
@@ -124,6 +124,8 @@ def _scan(archive: zipfile.ZipFile, part: str) -> tuple[set[tuple[int, int]], se
     root = _ROOT.search(head)
     if root is None or f'xmlns="{SHEET_MAIN_NS}"'.encode() not in root.group(0):
         raise _Unsupported("namespace")
+    if xml.count(SHEET_MAIN_NS.encode()) != 1:  # declared again, perhaps as a prefix: `<x:f>`
+        raise _Unsupported("namespace declared again")
     if xml.find(b"<!", 0) >= 0:  # comment, CDATA or DTD
         raise _Unsupported("markup declaration")
     end = xml.find(b"</sheetData>", start)
