@@ -109,7 +109,7 @@ def benchmark(home: Path, scale: float, seed: int, *, with_correction: bool = Tr
     if mismatched:
         diffs.append(("-", "rijen gelezen", ", ".join(sorted(mismatched)), "", ""))
     if not timing.same_rows:
-        diffs.append(("-", "Excel-lezers", "openpyxl en de streaming-lezer lezen iets anders", "", ""))
+        diffs.append(("-", "Excel-lezers", "fastexcel, openpyxl en de lezer van de pijplijn lezen iets anders", "", ""))
 
     correction: dict[str, object] = {}
     incremental = None
@@ -129,7 +129,8 @@ def benchmark(home: Path, scale: float, seed: int, *, with_correction: bool = Tr
             "seconden": round(timing.total_seconds, 2),
             "excel_seconden": round(timing.excel_seconds, 2),
             "sql_seconden": round(timing.sql_seconds, 2),
-            "excel_stroom_seconden": round(timing.excel_stream_seconds, 2),
+            "excel_openpyxl_seconden": round(timing.excel_openpyxl_seconds, 2),
+            "excel_pijplijnlezer_seconden": round(timing.excel_pipeline_seconds, 2),
         },
         volledig=full,
         correctie=correction,
