@@ -360,3 +360,146 @@ def test_corrupt_warehouse_is_refused_before_anything_is_taken(settings: Setting
     with pytest.raises(WarehouseUnusable) as caught:
         check_warehouse(settings)
     assert "dvcc herstel" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_locked_warehouse_is_named_with_what_to_do(settings: Settings) -> None:
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print(1, flush=True); time.sleep(60)",
+            str(settings.warehouse_path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "1"
+        with pytest.raises(WarehouseUnusable) as caught:
+            check_warehouse(settings)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert "in gebruik" in str(caught.value) and str(settings.warehouse_path) in str(caught.value)
+
+
+def test_permission_denied_names_the_file_and_what_to_do(tmp_path: Path) -> None:
+    line = describe(PermissionError(errno.EACCES, "Permission denied", str(tmp_path / "x.csv")))
+    assert line.startswith("Geen toegang tot") and "x.csv" in line and "rechten" in line
+
+
+# -- the whole pipeline: kill -9 in dbt and at the publication swap; a corrupt warehouse ------
+
+
+def dvcc(home: Path, *args: str, fault: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`dvcc` in its own process group; after a kill -9 the group goes too (dbt's child), as in a power cut."""
+    env = {**os.environ, "DVCC_HOME": str(home), "DVCC_SETTLE_SECONDS": "0"}
+    for name in ("DVCC_FAULT", "DVCC_PSEUDONYM_KEY", "DAGSTER_HOME", "DVCC_WAREHOUSE_PATH"):
+        env.pop(name, None)
+    if fault:
+        env["DVCC_FAULT"] = fault
+    process = subprocess.Popen(
+        [str(BIN / "dvcc"), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, err = process.communicate(timeout=900)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def published_tables(home: Path) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(home / "published" / "published.duckdb"), read_only=True) as conn:
+        names = [r[0] for r in conn.execute("SELECT table_name FROM information_schema.tables").fetchall()]
+        return {n: sorted(conn.execute(f"SELECT * FROM {n}").fetchall(), key=repr) for n in names if n != "publicatie"}
+
+
+def raw_counts(home: Path) -> dict[str, int]:
+    with duckdb.connect(str(home / "warehouse" / "dvcc.duckdb"), read_only=True) as conn:
+        tables = conn.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw'").fetchall()
+        return {t: conn.execute(f'SELECT count(*) FROM raw."{t}"').fetchone()[0] for (t,) in tables}
+
+
+def add_police_correction(home: Path) -> None:
+    archived = sorted((home / "archive" / POLICE / "2024Q3").glob("*.csv"))[-1]
+    lines = archived.read_text(encoding="utf-8").splitlines(keepends=True)
+    version = int(archived.stem.rsplit("_v", 1)[1]) if "_v" in archived.stem else 1
+    target = home / "landing" / POLICE / f"politie_registraties_2024Q3_v{version + 1}.csv"
+    target.write_text("".join(line for n, line in enumerate(lines) if n == 0 or n % 7), encoding="utf-8")
+
+
+def copy_home(demo_home: Path, target: Path) -> Path:
+    shutil.copytree(demo_home, target, symlinks=True)
+    return target
+
+
+@pytest.mark.slow
+def test_kill_in_dbt_and_at_publication_swap_then_next_run_equals_uninterrupted(
+    demo_home: Path, tmp_path: Path
+) -> None:
+    reference = copy_home(demo_home, tmp_path / "ongestoord")
+    add_police_correction(reference)
+    result = dvcc(reference, "run")
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    home = copy_home(demo_home, tmp_path / "home")
+    add_police_correction(home)
+    live = home / "published" / "published.duckdb"
+    before = sha(live)
+    for stage in ("dbt", "publicatie"):
+        killed = dvcc(home, "run", fault=f"kill@{stage}")
+        assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
+        assert sha(live) == before  # the last publication is still the live one
+    assert list((home / "published").glob(".published.*.duckdb"))  # the swap never happened
+
+    result = dvcc(home, "run")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert not list((home / "published").glob(".published.*"))
+    assert_one_truth(home)
+    assert raw_counts(home) == raw_counts(reference)
+    assert published_tables(home) == published_tables(reference)
+
+
+@pytest.mark.slow
+def test_corrupt_warehouse_stops_the_run_and_herstel_rebuilds_the_same_publication(
+    demo_home: Path, tmp_path: Path
+) -> None:
+    home = copy_home(demo_home, tmp_path / "home")
+    before, counts = published_tables(home), raw_counts(home)
+    receipts = sorted((home / "receipts").rglob("*.json"))
+    accepted = next(
+        json.loads(p.read_text(encoding="utf-8"))
+        for p in receipts
+        if json.loads(p.read_text(encoding="utf-8"))["status"] == "geaccepteerd"
+    )
+    again = home / "landing" / accepted["feed"] / accepted["bestandsnaam"]  # a re-sent file: a duplicate
+    shutil.copyfile(local_path(get_settings(), Path(accepted["archiefpad"])), again)
+    warehouse = home / "warehouse" / "dvcc.duckdb"
+    data = warehouse.read_bytes()
+    warehouse.write_bytes(data[: len(data) // 2])
+
+    refused = dvcc(home, "run")
+    assert refused.returncode == 1
+    assert "Traceback" not in refused.stdout + refused.stderr
+    message = [line for line in refused.stderr.splitlines() if "datawarehouse" in line]
+    assert len(message) == 1 and "beschadigd" in message[0] and "dvcc herstel" in message[0]
+    assert again.exists() and sorted((home / "receipts").rglob("*.json")) == receipts  # nothing taken in
+
+    started = time.perf_counter()
+    restored = dvcc(home, "herstel")
+    seconds = time.perf_counter() - started
+    assert restored.returncode == 0, restored.stderr[-3000:]
+    print(f"dvcc herstel op de demo (schaal 1): {seconds:.1f} s")  # the figure for the closing note
+    assert list((home / "warehouse").glob("dvcc.beschadigd-*.duckdb"))  # the damaged file is kept
+    assert raw_counts(home) == counts
+    assert published_tables(home) == before
+    ledger = assert_one_truth(home)
+    assert sum(r["status"] == "duplicaat" for r in ledger.values()) == 1 + sum(
+        json.loads(p.read_text(encoding="utf-8"))["status"] == "duplicaat" for p in receipts
+    )
