@@ -5,13 +5,14 @@ reads it from the feed's contract. A rejected delivery is recorded (receipt, led
 metadata, a failing warning check) and never fails the run.
 """
 
+import contextlib
 import dataclasses
 import functools
 import logging
 import os
 import warnings
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -29,6 +30,8 @@ from dvcc_pipeline.ingestion import (
     settle,
 )
 from dvcc_pipeline.ingestion.receipt import display_name
+from dvcc_pipeline.ingestion.reconcile import reconcile
+from dvcc_pipeline.store import WarehouseUnusable, check_warehouse
 from dvcc_pipeline.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 INGESTION_GROUP = "ingestie"
@@ -73,6 +76,19 @@ def settled_entries(settings: Settings, paths: list[Path], tokens: list[str] | N
         name, size, mtime = token.split(":")
         wanted[os.fsdecode(bytes.fromhex(name))] = Fingerprint(int(size), int(mtime))
     return {p: wanted[p.name] for p in paths if p.name in wanted}
+
+
+@contextlib.contextmanager
+def open_door(settings: Settings, warehouse: WarehouseResource) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse connection of an intake run, after the checks every run makes first: the
+    warehouse opens and its ledger reads, and what a crash left is finished or undone."""
+    try:
+        check_warehouse(settings)
+    except WarehouseUnusable as exc:
+        raise dg.Failure(description=str(exc)) from exc
+    with warehouse.connect() as conn:
+        reconcile(settings, conn)
+        yield conn
 
 
 def take_in(context: dg.OpExecutionContext, work: list[tuple[Path, Callable[[], Receipt]]]) -> list[Receipt]:
@@ -164,7 +180,7 @@ def build_ingestion_asset(feed_id: str) -> dg.AssetsDefinition:
         stable = settled_entries(settings, [d.path for d in pending], config.vaste_bestanden)
         pending = [d for d in pending if d.path in stable]
         by_period: dict[str, list[Receipt]] = defaultdict(list)
-        with warehouse.connect() as conn:
+        with open_door(settings, warehouse) as conn:
             work = [
                 (d.path, functools.partial(ingest_delivery, settings, conn, d.path, settled=stable[d.path]))
                 for d in pending
@@ -231,7 +247,7 @@ def quarantaine_onbekende_bestanden(
     settings = get_settings()
     strays = scan_landing(settings, config.feed_id).strays
     stable = settled_entries(settings, strays, config.vaste_bestanden)
-    with warehouse.connect() as conn:
+    with open_door(settings, warehouse) as conn:
         work = [
             (path, functools.partial(quarantine_stray, settings, conn, config.feed_id, path))
             for path in strays
