@@ -495,7 +495,8 @@ def test_corrupt_warehouse_stops_the_run_and_herstel_rebuilds_the_same_publicati
         if json.loads(p.read_text(encoding="utf-8"))["status"] == "geaccepteerd"
     )
     again = home / "landing" / accepted["feed"] / accepted["bestandsnaam"]  # a re-sent file: a duplicate
-    shutil.copyfile(local_path(get_settings(), Path(accepted["archiefpad"])), again)
+    here = Settings(**{**get_settings().__dict__, "home": home})
+    shutil.copyfile(local_path(here, Path(accepted["archiefpad"])), again)
     warehouse = home / "warehouse" / "dvcc.duckdb"
     data = warehouse.read_bytes()
     warehouse.write_bytes(data[: len(data) // 2])
