@@ -319,6 +319,9 @@ def test_non_utf8_name_and_unknown_folders_get_receipt_and_ledger_row(settings: 
     landing = settings.landing_for(POLICE)
     (landing / odd).write_bytes(b"a,b\n1,2\n")
     good = write_police(landing, police_rows(10))
+    (landing / ("x" * 246 + ".csv")).write_text("lang", encoding="utf-8")
+    (landing / "submap").mkdir()
+    (landing / "koppeling.csv").symlink_to(good)
     (settings.landing_dir / "los_bestand.csv").write_text("x", encoding="utf-8")
     (settings.landing_dir / "onbekend").mkdir()
     (settings.landing_dir / "onbekend" / "bank_RABO_2024-07.csv").write_text("y", encoding="utf-8")
@@ -338,6 +341,7 @@ def test_non_utf8_name_and_unknown_folders_get_receipt_and_ledger_row(settings: 
     names = {row["bestandsnaam"]: row["status"] for row in ledger.values()}
     assert names["politie_registraties_2024Q3_\\xff\\xfe.csv"] == "afgekeurd"
     assert names[good.name] == "geaccepteerd"
+    assert names["x" * 246 + ".csv"] == names["submap"] == names["koppeling.csv"] == "afgekeurd"
     receipt = next(settings.receipts_dir.rglob("*xff*.json"), None) or next(
         p for p in settings.receipts_dir.rglob("*.json") if "\\\\xff" in p.read_text(encoding="utf-8")
     )
