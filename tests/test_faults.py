@@ -527,3 +527,28 @@ def test_corrupt_warehouse_stops_the_run_and_herstel_rebuilds_the_same_publicati
     assert sum(r["status"] == "duplicaat" for r in ledger.values()) == 1 + sum(
         json.loads(p.read_text(encoding="utf-8"))["status"] == "duplicaat" for p in receipts
     )
+
+
+def test_backup_then_restore_replays_the_same_ids_pseudonyms_and_ledger(settings: Settings, tmp_path: Path) -> None:
+    from dvcc_pipeline.store.backup import backup
+    from dvcc_pipeline.store.restore import restore
+
+    deliver(settings.home)
+    assert take_in(settings.home).returncode == 0
+    deliver_correction(settings.home)
+    assert take_in(settings.home).returncode == 0
+    copy = backup(settings, tmp_path / "backup")
+    assert copy.warehouse_copied
+    shutil.rmtree(copy.folder / "warehouse")  # restore from archive and receipts alone
+    elsewhere = Settings(**{**settings.__dict__, "home": copy.folder})
+    result = restore(elsewhere)
+    assert (result.receipts, result.loaded) == (5, 3)
+
+    def everything(home: Path) -> dict[str, list]:
+        with duckdb.connect(str(home / "warehouse" / "dvcc.duckdb"), read_only=True) as conn:
+            tables = {f"raw.{t}": "*" for t in (POLICE, BANK)}
+            tables["raw.deliveries"] = "* EXCLUDE (archiefpad, ontvangstbewijs)"
+            return {t: sorted(conn.execute(f"SELECT {c} FROM {t}").fetchall(), key=repr) for t, c in tables.items()}
+
+    assert everything(copy.folder) == everything(settings.home)
+    assert_one_truth(copy.folder)
