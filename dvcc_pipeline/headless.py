@@ -62,7 +62,7 @@ class RunOutcome:
 
     @property
     def success(self) -> bool:
-        return not self.failed_steps and not self.failed_checks
+        return not self.failed_steps and not self.failed_checks and not self.faults
 
 
 def _ingest_feed(
