@@ -202,7 +202,7 @@ def run_pipeline(
     # dagster-dbt echoes dbt's log to stdout; headless, it goes to a file (the UI keeps it too).
     with log_path.open("a", encoding="utf-8") as log, contextlib.redirect_stdout(log):
         try:
-            outcome.warnings += prepare_door(settings)
+            prepare_door(settings)  # its lines reach `outcome.warnings` through the door's logger
             scans = {feed_id: scan_landing(settings, feed_id) for feed_id in FEEDS}
             unknown = unknown_entries(settings)
             candidates = [p for scan in scans.values() for p in (*(d.path for d in scan.deliveries), *scan.strays)]
