@@ -50,11 +50,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     from dvcc_pipeline.summary import print_summary
 
     settings = get_settings()
-    outcome = run_pipeline(defs, get_instance(settings), settings, everything=getattr(args, "alles", False))
+    outcome = run_pipeline(
+        defs,
+        get_instance(settings),
+        settings,
+        everything=getattr(args, "alles", False),
+        direct=getattr(args, "direct", False),
+    )
+    for line in outcome.warnings:
+        print(f"Let op: {line}", file=sys.stderr)
     if outcome.success and not outcome.processed:
         print("Niets te verwerken: geen nieuwe leveringen of wijzigingen sinds de laatste publicatie.\n")
     print_summary(settings, settings.published_path, published_now=outcome.published)
     if not outcome.success:
+        for line in outcome.faults:
+            print(line, file=sys.stderr)
         for name in outcome.failed_checks:
             print(f"Blokkerende controle mislukt: {name}", file=sys.stderr)
         for name in outcome.failed_steps:
@@ -72,6 +82,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = get_settings()
     print(f"Demo in {settings.home}\n")
     cmd_generate(args)
+    args.direct = True  # the demo writes its files itself: nothing is still being uploaded
     print("\n== Eerste levering verwerken ==")
     first = cmd_run(args)
     second_wave = settings.home / "demo" / "tweede_levering"
@@ -82,6 +93,38 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 shutil.move(str(file), settings.landing_for(feed_dir.name) / file.name)
         return max(first, cmd_run(args))
     return first
+
+
+def cmd_herstel(args: argparse.Namespace) -> int:
+    from dvcc_pipeline.store.restore import restore
+
+    settings = get_settings()
+    print(f"Datawarehouse herbouwen uit {settings.archive_dir} en {settings.receipts_dir} ...")
+    result = restore(settings)
+    print(
+        f"Herbouwd in {result.seconds:.1f} s: {result.receipts} ontvangstbewijzen, {result.loaded} leveringen "
+        f"opnieuw geladen ({result.rows} rijen)."
+    )
+    if result.damaged_copy:
+        print(f"Het beschadigde bestand staat nog als {result.damaged_copy}; verwijder het als alles klopt.")
+    print("\n== Alles opnieuw bouwen, toetsen en publiceren ==")
+    args.alles, args.direct = True, False
+    return cmd_run(args)
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from dvcc_pipeline.store.backup import backup
+
+    result = backup(get_settings(), Path(args.map))
+    print(
+        f"Back-up in {result.folder}: {result.files} bestanden (archief, quarantaine, ontvangstbewijzen, publicatie)."
+    )
+    if not result.warehouse_copied:
+        print(
+            "Het datawarehouse is niet gekopieerd (in gebruik of beschadigd); "
+            "`dvcc herstel` bouwt het uit deze back-up."
+        )
+    return EXIT_OK
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -157,6 +200,20 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="bouw, toets en publiceer alles opnieuw, niet alleen wat sinds de laatste publicatie veranderde",
     )
+    p.add_argument(
+        "--direct",
+        action="store_true",
+        help="neem bestanden meteen in, zonder de wachttijd (DVCC_SETTLE_SECONDS) af te wachten",
+    )
+    add(
+        "herstel",
+        cmd_herstel,
+        "Herbouw een beschadigd datawarehouse uit archief en ontvangstbewijzen en publiceer opnieuw.",
+    )
+    p = add(
+        "backup", cmd_backup, "Kopieer wat niet te herbouwen is (archief, quarantaine, ontvangstbewijzen, publicatie)."
+    )
+    p.add_argument("map", help="doelmap van de back-up")
     p = add("validate", cmd_validate, "Toets een bestand aan zijn datacontract zonder iets te wijzigen.")
     p.add_argument("file", help="het te toetsen bestand")
     p.add_argument("--contract", help="contract-id (standaard: afgeleid uit de bestandsnaam)")
@@ -177,7 +234,36 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _use_home(args.home)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except Exception as exc:  # an operational fault: one Dutch line here, the traceback in logs/
+        return _fault(exc)
+
+
+def _fault(exc: Exception) -> int:
+    import logging
+
+    import duckdb
+
+    from dvcc_pipeline.errors import describe
+    from dvcc_pipeline.store import WarehouseUnusable
+    from dvcc_pipeline.store.restore import RestoreError
+
+    if not isinstance(exc, OSError | duckdb.Error | WarehouseUnusable | RestoreError):
+        raise exc
+    log_path = get_settings().home / "logs" / "dvcc.log"
+    try:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(log_path, encoding="utf-8")
+        logging.getLogger("dvcc").addHandler(handler)
+        logging.getLogger("dvcc").error("dvcc stopte", exc_info=exc)
+        handler.close()
+        where = f"; details in {log_path}"
+    except OSError:  # the disk may be the fault itself
+        where = ""
+    line = str(exc) if isinstance(exc, RestoreError) else describe(exc)
+    print(f"{line}{where}", file=sys.stderr)
+    return EXIT_FAILED
 
 
 if __name__ == "__main__":

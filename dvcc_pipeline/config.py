@@ -37,6 +37,8 @@ class Settings:
     settle_seconds: float
     max_file_bytes: int
     dbt_threads: int
+    fault: str | None = None
+    """Fault injection for the fault tests (`DVCC_FAULT`, e.g. `kill@laden`); never set in production."""
 
     @property
     def landing_dir(self) -> Path:
@@ -54,6 +56,11 @@ class Settings:
     def restricted_quarantine_dir(self) -> Path:
         """Files with personal data: kept apart, readable by the owner only."""
         return self.home / "quarantine_beperkt"
+
+    @property
+    def intake_dir(self) -> Path:
+        """Private copies of deliveries being taken in, with their journal (same disk as the archive)."""
+        return self.home / ".inname"
 
     @property
     def receipts_dir(self) -> Path:
@@ -94,6 +101,7 @@ class Settings:
         """Create the folder layout of DVCC_HOME (idempotent)."""
         for path in (
             self.archive_dir,
+            self.intake_dir,
             self.quarantine_dir,
             self.restricted_quarantine_dir,
             self.receipts_dir,
@@ -118,6 +126,7 @@ def get_settings() -> Settings:
         settle_seconds=float(os.environ.get("DVCC_SETTLE_SECONDS", "10")),
         max_file_bytes=int(os.environ.get("DVCC_MAX_FILE_BYTES", str(2 * 1024**3))),
         dbt_threads=1,
+        fault=os.environ.get("DVCC_FAULT") or None,
     )
 
 

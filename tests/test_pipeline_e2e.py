@@ -179,7 +179,7 @@ def test_failing_check_keeps_the_live_publication_and_names_the_check(demo_home:
 
 
 def _dvcc(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DVCC_HOME": str(home)}
+    env = {**os.environ, "DVCC_HOME": str(home), "DVCC_SETTLE_SECONDS": "0"}
     return subprocess.run([str(BIN / "dvcc"), *args], env=env, capture_output=True, text=True, timeout=900)
 
 

@@ -44,7 +44,10 @@ def _run_pipeline(settings: Settings, known_runs: set[str], log_name: str) -> tu
     with log_path.open("w", encoding="utf-8") as log:
         start = time.perf_counter()
         process = subprocess.Popen(
-            [sys.executable, "-m", "dvcc_pipeline.cli", "run"], env=env, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "dvcc_pipeline.cli", "run", "--direct"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         with PeakRssSampler(process.pid) as sampler:
             code = process.wait()

@@ -5,14 +5,33 @@ reads it from the feed's contract. A rejected delivery is recorded (receipt, led
 metadata, a failing warning check) and never fails the run.
 """
 
+import contextlib
 import dataclasses
+import functools
+import logging
+import os
 import warnings
 from collections import defaultdict
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import dagster as dg
+import duckdb
 
-from dvcc_pipeline.config import FEEDS, get_settings
-from dvcc_pipeline.ingestion import Receipt, ingest_delivery, quarantine_stray, scan_landing
+from dvcc_pipeline.config import FEEDS, Settings, get_settings
+from dvcc_pipeline.errors import describe
+from dvcc_pipeline.ingestion import (
+    DeliveryChanged,
+    Fingerprint,
+    Receipt,
+    ingest_delivery,
+    quarantine_stray,
+    scan_landing,
+    settle,
+)
+from dvcc_pipeline.ingestion.receipt import display_name
+from dvcc_pipeline.ingestion.reconcile import reconcile
+from dvcc_pipeline.store import WarehouseUnusable, check_warehouse
 from dvcc_pipeline.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 INGESTION_GROUP = "ingestie"
@@ -38,8 +57,61 @@ REJECTED = "afgekeurd"
 class IngestieConfig(dg.Config):
     """Run configuration of an ingestion run."""
 
-    negeer_wachttijd: bool = False
-    """Verwerk ook bestanden die korter dan de wachttijd geleden zijn gewijzigd (headless run)."""
+    vaste_bestanden: list[str] | None = None
+    """Bestanden die de aanroeper al over de wachttijd heeft zien stilstaan (`dvcc run`), als
+    `fingerprint_token`; zonder deze lijst wacht de run zelf de wachttijd af."""
+
+
+def fingerprint_token(path: Path, fingerprint: Fingerprint) -> str:
+    """A settled file as run-config text: the name's bytes in hex (any name fits), size, mtime."""
+    return f"{os.fsencode(path.name).hex()}:{fingerprint.size}:{fingerprint.mtime_ns}"
+
+
+def settled_entries(settings: Settings, paths: list[Path], tokens: list[str] | None) -> dict[Path, Fingerprint]:
+    """The entries to take now: those the caller saw settle, or those that settle now."""
+    if tokens is None:
+        return settle(paths, settings.settle_seconds)
+    wanted = {}
+    for token in tokens:
+        name, size, mtime = token.split(":")
+        wanted[os.fsdecode(bytes.fromhex(name))] = Fingerprint(int(size), int(mtime))
+    return {p: wanted[p.name] for p in paths if p.name in wanted}
+
+
+@contextlib.contextmanager
+def open_door(settings: Settings, warehouse: WarehouseResource) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse connection of an intake run, after the checks every run makes first: the
+    warehouse opens and its ledger reads, and what a crash left is finished or undone."""
+    try:
+        check_warehouse(settings)
+    except WarehouseUnusable as exc:
+        raise dg.Failure(description=str(exc)) from exc
+    with warehouse.connect() as conn:
+        reconcile(settings, conn)
+        yield conn
+
+
+def take_in(context: dg.OpExecutionContext, work: list[tuple[Path, Callable[[], Receipt]]]) -> list[Receipt]:
+    """Run each intake; an operational fault on one file is reported and the others still go.
+
+    A warehouse error stops the rest (the connection may be gone); the step then fails with
+    one Dutch line per fault.
+    """
+    receipts, faults = [], []
+    for path, step in work:
+        try:
+            receipts.append(step())
+        except DeliveryChanged as exc:
+            context.log.warning(str(exc))
+            logging.getLogger("dvcc_pipeline.ingestion").warning(str(exc))
+        except (OSError, duckdb.Error) as exc:
+            context.log.exception(f"{display_name(path.name)}: {exc}")
+            faults.append(f"{display_name(path.name)}: {describe(exc, path)}")
+            if isinstance(exc, duckdb.Error):
+                break
+    if faults:
+        raise dg.Failure(description="\n".join(faults))
+    return receipts
 
 
 def ingestion_asset_key(feed_id: str) -> dg.AssetKey:
@@ -101,16 +173,21 @@ def build_ingestion_asset(feed_id: str) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, config: IngestieConfig, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
         settings = get_settings()
-        if config.negeer_wachttijd:
+        if config.vaste_bestanden is not None:
             settings = dataclasses.replace(settings, settle_seconds=0.0)
         periods = set(context.partition_keys)
         pending = [d for d in scan_landing(settings, feed_id).deliveries if d.period in periods]
+        stable = settled_entries(settings, [d.path for d in pending], config.vaste_bestanden)
+        pending = [d for d in pending if d.path in stable]
         by_period: dict[str, list[Receipt]] = defaultdict(list)
-        with warehouse.connect() as conn:
-            for delivery in pending:
-                receipt = ingest_delivery(settings, conn, delivery.path)
+        with open_door(settings, warehouse) as conn:
+            work = [
+                (d.path, functools.partial(ingest_delivery, settings, conn, d.path, settled=stable[d.path]))
+                for d in pending
+            ]
+            for receipt in take_in(context, work):
                 context.log.info(f"{receipt.file_name}: {receipt.status}")
-                by_period[receipt.period or delivery.period].append(receipt)
+                by_period[receipt.period or "?"].append(receipt)
         for period in periods:
             receipts = by_period.get(period)
             metadata = _partition_metadata(receipts) if receipts else {"status": "geen nieuwe levering in landing"}
@@ -159,16 +236,27 @@ INGESTION_JOBS = {
 
 class OpruimConfig(dg.Config):
     feed_id: str
+    vaste_bestanden: list[str] | None = None
+    """Zoals bij `IngestieConfig`: wat de aanroeper al heeft zien stilstaan."""
 
 
 @dg.op(description="Zet bestanden in een landingsmap die geen levering zijn in quarantaine, met ontvangstbewijs.")
-def quarantaine_onbekende_bestanden(context: dg.OpExecutionContext, config: OpruimConfig) -> int:
+def quarantaine_onbekende_bestanden(
+    context: dg.OpExecutionContext, config: OpruimConfig, warehouse: WarehouseResource
+) -> int:
     settings = get_settings()
     strays = scan_landing(settings, config.feed_id).strays
-    for path in strays:
-        receipt = quarantine_stray(settings, config.feed_id, path)
-        context.log.warning(f"{path.name}: {receipt.status} ({receipt.problems[0].message})")
-    return len(strays)
+    stable = settled_entries(settings, strays, config.vaste_bestanden)
+    with open_door(settings, warehouse) as conn:
+        work = [
+            (path, functools.partial(quarantine_stray, settings, conn, config.feed_id, path))
+            for path in strays
+            if path in stable
+        ]
+        receipts = take_in(context, work)
+    for receipt in receipts:
+        context.log.warning(f"{receipt.file_name}: {receipt.status} ({receipt.problems[0].message})")
+    return len(receipts)
 
 
 @dg.job(description="Verplaatst onbekende bestanden uit een landingsmap naar quarantaine.")

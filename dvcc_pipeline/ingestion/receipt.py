@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ STATUS_LABELS = {
     REPLACED: "Vervangen door een correctie",
 }
 
+UNKNOWN_FOLDER = "onbekende_map"
+
 FIRST_ROWS = 10
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -36,6 +39,14 @@ def shown_value(value: object, limit: int = 40) -> str:
     if len(text) > limit:
         text = text[:limit] + "…"
     return neutralise_formula(text)
+
+
+def display_name(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 shown as `\\xNN`, so a receipt can hold any name.
+
+    The file itself keeps its bytes; only what people read is escaped.
+    """
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 @dataclass

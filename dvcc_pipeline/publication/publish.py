@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 
 from dvcc_pipeline.config import REPO_ROOT, Settings, get_settings
+from dvcc_pipeline.faults import checkpoint
 from dvcc_pipeline.publication.contract import (
     PublishedContract,
     PublishedTable,
@@ -273,6 +274,7 @@ def publish(
         row_counts = _row_counts(next_path, contract)
         preview = preview_markdown(next_path)
         _fsync(next_path)
+        checkpoint("publicatie")
         os.replace(next_path, settings.published_path)
     finally:
         for leftover in (next_path, next_path.with_name(next_path.name + ".wal")):
