@@ -37,6 +37,10 @@ class Settings:
     settle_seconds: float
     max_file_bytes: int
     dbt_threads: int
+    dagster_pg_url: str | None = None
+    """PostgreSQL for Dagster's own storage (runs, events, schedules); SQLite in DVCC_HOME when unset."""
+    sensor_interval_seconds: int = 30
+    """How often the landing and processing sensors look (the daemon's minimum interval)."""
 
     @property
     def landing_dir(self) -> Path:
@@ -84,6 +88,10 @@ class Settings:
         return self.home / "dagster"
 
     @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
     def bench_dir(self) -> Path:
         return self.home / "bench"
 
@@ -118,6 +126,8 @@ def get_settings() -> Settings:
         settle_seconds=float(os.environ.get("DVCC_SETTLE_SECONDS", "10")),
         max_file_bytes=int(os.environ.get("DVCC_MAX_FILE_BYTES", str(2 * 1024**3))),
         dbt_threads=1,
+        dagster_pg_url=os.environ.get("DVCC_DAGSTER_PG_URL") or None,
+        sensor_interval_seconds=int(os.environ.get("DVCC_SENSOR_INTERVAL_SECONDS", "30")),
     )
 
 

@@ -17,6 +17,7 @@ import dagster as dg
 from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
+    REPOSITORY_LABEL_TAG,
 )
 
 from dvcc_pipeline.config import FEEDS, Settings
@@ -24,6 +25,16 @@ from dvcc_pipeline.ingestion import scan_landing
 from dvcc_pipeline.ingestion.assets import PARTITIONS, ingestion_asset_key
 from dvcc_pipeline.jobs import PROCESSING_JOB, processing_scope
 from dvcc_pipeline.publication.assets import PUBLISHED_KEY
+from dvcc_pipeline.recovery import process_tags
+
+# The code location of workspace.yaml: the UI lists a job's runs by this label, so runs made
+# here show on Overview and Jobs as if launched from the UI.
+CODE_LOCATION = "dvcc_pipeline"
+
+
+def _run_tags() -> dict[str, str]:
+    return {REPOSITORY_LABEL_TAG: f"__repository__@{CODE_LOCATION}", **process_tags()}
+
 
 # Headless runs print the Dutch summary; Dagster's own step log (with any stack trace) stays in
 # the instance, where the UI shows it.
@@ -54,6 +65,7 @@ def _ingest_feed(
     if scan.strays:
         defs.resolve_job_def("landing_opruimen").execute_in_process(
             instance=instance,
+            tags=_run_tags(),
             run_config={**QUIET_LOGS, "ops": {"quarantaine_onbekende_bestanden": {"config": {"feed_id": feed_id}}}},
         )
     periods = sorted({d.period for d in scan.deliveries})
@@ -69,6 +81,7 @@ def _ingest_feed(
         instance=instance,
         run_config={**QUIET_LOGS, "ops": {op_name: {"config": {"negeer_wachttijd": True}}}},
         tags={
+            **_run_tags(),
             ASSET_PARTITION_RANGE_START_TAG: ordered[positions[0]],
             ASSET_PARTITION_RANGE_END_TAG: ordered[positions[-1]],
         },
@@ -129,6 +142,7 @@ def run_pipeline(
         processing = defs.resolve_job_def(PROCESSING_JOB.name).execute_in_process(
             instance=instance,
             run_config=QUIET_LOGS,
+            tags=_run_tags(),
             raise_on_error=False,
             asset_selection=sorted(scope, key=lambda key: key.to_user_string()),
         )

@@ -28,7 +28,7 @@ def build_landing_sensor(feed_id: str) -> dg.SensorDefinition:
     @dg.sensor(
         name=f"landing_{feed_id}",
         jobs=[INGESTION_JOBS[feed_id], landing_opruimen],
-        minimum_interval_seconds=30,
+        minimum_interval_seconds=get_settings().sensor_interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=f"Kijkt in landing/{feed_id}/ en start een ingestie-run per nieuwe periode.",
     )
