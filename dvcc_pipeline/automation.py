@@ -59,6 +59,9 @@ def _evaluate(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.SkipRea
     last = instance.get_run_records(limit=1)
     if last and last[0].end_time and time.time() - last[0].end_time < settings.settle_seconds:
         return dg.SkipReason(f"Wacht tot het {settings.settle_seconds:g} s rustig is na de laatste run.")
+    raw = instance.get_latest_materialization_events([ingestion_asset_key(feed_id) for feed_id in FEEDS])
+    if not any(raw.values()):
+        return dg.SkipReason("Nog geen leveringen ingelezen.")
     scope = processing_scope(context.repository_def.asset_graph, instance)
     if not scope:
         return dg.SkipReason("Niets te verwerken: alles is gepubliceerd.")

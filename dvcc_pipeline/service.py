@@ -103,6 +103,11 @@ def serve(settings: Settings, *, host: str, port: int, components: tuple[str, ..
         locks.append(lock)
 
     instance = get_instance(settings)  # writes dagster.yaml and exports DAGSTER_HOME for the children
+    # Both code servers (webserver's and daemon's) load the definitions at once; a stale dbt
+    # manifest would be parsed twice into the same file. Parse it here, once, first.
+    from dvcc_pipeline.transformation.project import ensure_manifest
+
+    ensure_manifest()
     if dead := fail_dead_runs(instance):
         print(f"{len(dead)} afgebroken run(s) van een vorige keer als mislukt gemarkeerd; de warehouse-pool is vrij.")
     instance.dispose()
