@@ -34,4 +34,7 @@ defs = dg.Definitions(
     schedules=[FRESHNESS_SCHEDULE, RETENTION_SCHEDULE],
     sensors=[*LANDING_SENSORS, PROCESSING_SENSOR, runs_zonder_proces],
     resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},
+    # Steps share one warehouse writer anyway; in one process a run loads the code once
+    # instead of once per step, and runs launched by the daemon execute as `dvcc run` does.
+    executor=dg.in_process_executor,
 )

@@ -17,6 +17,8 @@ import dagster as dg
 
 PID_TAG = "dvcc/pid"
 HOST_TAG = "dvcc/host"
+ABORTED_TAG = "dvcc/afgebroken"
+"""Set on a run failed here: the landing sensor launches the files it left in landing once more."""
 
 _UNFINISHED = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.CANCELING]
 
@@ -68,6 +70,7 @@ def fail_dead_runs(instance: dg.DagsterInstance) -> list[dg.DagsterRun]:
         pid = _worker_pid(instance, run)
         if pid is None or pid == os.getpid() or not _is_dead(pid, record.start_time):
             continue
+        instance.add_run_tags(run.run_id, {ABORTED_TAG: "proces bestond niet meer"})
         instance.report_run_failed(run, f"Het proces van deze run (pid {pid}) bestaat niet meer; run afgebroken.")
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         failed.append(run)

@@ -20,6 +20,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from dvcc_pipeline.config import FEEDS, get_settings
 from dvcc_pipeline.ingestion import scan_landing
 from dvcc_pipeline.ingestion.assets import INGESTION_JOBS, PARTITIONS, landing_opruimen
+from dvcc_pipeline.recovery import ABORTED_TAG
 
 
 def _fingerprint(path: Path) -> str:
@@ -27,12 +28,23 @@ def _fingerprint(path: Path) -> str:
     return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
+def _aborted_last_run(instance: dg.DagsterInstance, feed_id: str) -> str | None:
+    """The feed's last ingestion run when its process died (see `recovery`): the files it
+    left in landing were launched already, so they are launched once more."""
+    last = instance.get_runs(filters=dg.RunsFilter(job_name=INGESTION_JOBS[feed_id].name), limit=1)
+    if last and last[0].status == dg.DagsterRunStatus.FAILURE and ABORTED_TAG in last[0].tags:
+        return last[0].run_id
+    return None
+
+
 def _ingestion_request(
-    feed_id: str, new_by_period: dict[str, list[str]], ordered_partitions: list[str]
+    feed_id: str, new_by_period: dict[str, list[str]], ordered_partitions: list[str], retry_of: str | None
 ) -> dg.RunRequest:
     """One ingestion run for all new periods of a feed: a partner's history of forty months is
     one run, not forty (a single-run backfill over the range, as `dvcc run` does)."""
     names = sorted(name for names in new_by_period.values() for name in names)
+    if retry_of:
+        names.append(retry_of)
     run_key = hashlib.sha256("|".join(names).encode()).hexdigest()[:24]
     job_name = INGESTION_JOBS[feed_id].name
     if len(new_by_period) == 1:
@@ -62,17 +74,16 @@ def build_landing_sensor(feed_id: str) -> dg.SensorDefinition:
         scan = scan_landing(settings, feed_id)
         current = {d.name: _fingerprint(d.path) for d in scan.deliveries}
         current.update({p.name: _fingerprint(p) for p in scan.strays})
+        retry = _aborted_last_run(context.instance, feed_id)
         new_by_period: dict[str, list[str]] = defaultdict(list)
         for delivery in scan.deliveries:
-            if seen.get(delivery.name) != current[delivery.name]:
+            if retry or seen.get(delivery.name) != current[delivery.name]:
                 new_by_period[delivery.period].append(f"{delivery.name}@{current[delivery.name]}")
         known = list(context.instance.get_dynamic_partitions(PARTITIONS[feed_id].name))
         new_partitions = sorted(set(new_by_period) - set(known))
         run_requests = []
         if new_by_period:
-            run_requests.append(
-                _ingestion_request(feed_id, new_by_period, ordered_partitions=[*known, *new_partitions])
-            )
+            run_requests.append(_ingestion_request(feed_id, new_by_period, [*known, *new_partitions], retry_of=retry))
         new_strays = [p for p in scan.strays if seen.get(p.name) != current[p.name]]
         if new_strays:
             run_requests.append(
