@@ -135,8 +135,22 @@ def export_to_environment(settings: Settings) -> None:
     """Expose the derived paths to the tools that read the environment themselves.
 
     dbt's profile reads ``DVCC_WAREHOUSE_PATH`` and Dagster reads ``DAGSTER_HOME``; both are
-    derived from ``DVCC_HOME`` here so there is still one source of truth.
+    derived from ``DVCC_HOME`` here so there is still one source of truth. With PostgreSQL,
+    Dagster reads the URL from ``DVCC_DAGSTER_PG_DRIVER_URL``, derived from ``DVCC_DAGSTER_PG_URL``.
     """
     os.environ["DVCC_HOME"] = str(settings.home)
     os.environ["DVCC_WAREHOUSE_PATH"] = str(settings.warehouse_path)
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    if settings.dagster_pg_url:
+        os.environ[PG_DRIVER_URL_VARIABLE] = pg_driver_url(settings.dagster_pg_url)
+
+
+PG_DRIVER_URL_VARIABLE = "DVCC_DAGSTER_PG_DRIVER_URL"
+"""The PostgreSQL URL with its driver named, as Dagster's dagster.yaml reads it."""
+
+
+def pg_driver_url(url: str) -> str:
+    """`postgresql://...` with the installed driver (psycopg2) named: SQLAlchemy 2.1 would
+    otherwise pick psycopg 3, which is not installed."""
+    scheme, sep, rest = url.partition("://")
+    return f"postgresql+psycopg2://{rest}" if sep and scheme in ("postgresql", "postgres") else url

@@ -21,7 +21,7 @@ _POSTGRES_STORAGE = """\
 storage:
   postgres:
     postgres_url:
-      env: DVCC_DAGSTER_PG_URL
+      env: DVCC_DAGSTER_PG_DRIVER_URL
 """
 
 _INSTANCE_YAML = """\

@@ -20,7 +20,7 @@ def test_both_storages_keep_the_single_writer_limits() -> None:
     sqlite = _config(None, Path("/srv/dvcc"))
     postgres = _config("postgresql://u:p@h:5432/d", Path("/srv/dvcc"))
     assert sqlite["storage"] == {"sqlite": {"base_dir": "/srv/dvcc/dagster/storage"}}
-    assert postgres["storage"] == {"postgres": {"postgres_url": {"env": "DVCC_DAGSTER_PG_URL"}}}
+    assert postgres["storage"] == {"postgres": {"postgres_url": {"env": "DVCC_DAGSTER_PG_DRIVER_URL"}}}
     for config in (sqlite, postgres):
         assert config["concurrency"] == {"pools": {"default_limit": 1}, "runs": {"max_concurrent_runs": 1}}
         assert config["run_monitoring"]["enabled"] is True

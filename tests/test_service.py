@@ -22,6 +22,7 @@ import duckdb
 import pytest
 
 from dvcc_pipeline.bench.baseline import compare_with_published, run_baseline
+from dvcc_pipeline.config import PG_DRIVER_URL_VARIABLE, pg_driver_url
 from dvcc_pipeline.demo.generator import generate
 
 BIN = Path(sys.executable).parent
@@ -176,7 +177,7 @@ def test_serve_publishes_unattended_on_postgres(
         _wait_for(settled, 600, "publicatie door de dienst", interval=2)
         _assert_matches_baseline(deliveries, published)
 
-        monkeypatch.setenv("DVCC_DAGSTER_PG_URL", postgres_url)
+        monkeypatch.setenv(PG_DRIVER_URL_VARIABLE, pg_driver_url(postgres_url))
         instance = dg.DagsterInstance.from_config(str(home / "dagster"))
         try:
             processing = instance.get_runs(filters=dg.RunsFilter(job_name="verwerking"))
