@@ -43,7 +43,7 @@ def _files_waiting(feed_dirs: list) -> int:
 def _run_key(instance: dg.DagsterInstance, scope: set[dg.AssetKey]) -> str:
     keys = [ingestion_asset_key(feed_id) for feed_id in FEEDS] + [PUBLISHED_KEY]
     latest = instance.get_latest_materialization_events(keys)
-    state = [f"{key.to_user_string()}={e.storage_id if e else '-'}" for key, e in latest.items()]
+    state = [f"{key.to_user_string()}={e.timestamp if e else '-'}" for key, e in latest.items()]
     state += sorted(key.to_user_string() for key in scope)
     return hashlib.sha256("|".join(sorted(state)).encode()).hexdigest()[:24]
 
