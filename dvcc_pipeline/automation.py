@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from pathlib import Path
 
 import dagster as dg
 
@@ -34,7 +35,7 @@ _IN_FLIGHT = [
 ]
 
 
-def _files_waiting(feed_dirs: list) -> int:
+def _files_waiting(feed_dirs: list[Path]) -> int:
     return sum(
         1 for folder in feed_dirs if folder.is_dir() for entry in folder.iterdir() if not is_temporary(entry.name)
     )

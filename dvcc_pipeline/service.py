@@ -95,6 +95,7 @@ def serve(settings: Settings, *, host: str, port: int, components: tuple[str, ..
     from dvcc_pipeline.instance import get_instance
     from dvcc_pipeline.recovery import fail_dead_runs
 
+    settings.home.mkdir(parents=True, exist_ok=True)
     locks = []
     for component in components:
         lock = _take_lock(settings, component)

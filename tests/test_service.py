@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -127,12 +128,15 @@ def _pg_bin() -> Path:
 
 
 @pytest.fixture
-def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """initdb + pg_ctl on a free port as user `postgres`, removed afterwards."""
-    root = tmp_path_factory.mktemp("postgres")
-    shutil.chown(root, "postgres")
+def postgres_url() -> Iterator[str]:
+    """initdb + pg_ctl on a free port as user `postgres`, removed afterwards.
+
+    The cluster lives in its own folder under /tmp: pytest's folders are private to root.
+    """
+    root = Path(tempfile.mkdtemp(prefix="dvcc-postgres-"))
+    shutil.chown(root, "postgres", "postgres")
     data, port = root / "data", _free_port()
-    as_postgres = {"user": "postgres", "group": "postgres", "check": True, "capture_output": True}
+    as_postgres = {"user": "postgres", "group": "postgres", "check": True, "capture_output": True, "cwd": root}
     subprocess.run([_pg_bin() / "initdb", "-D", data, "-U", "postgres", "--auth=trust"], **as_postgres)
     options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
     start = [_pg_bin() / "pg_ctl", "-D", data, "-o", options, "-l", root / "server.log", "-w", "start"]
@@ -169,7 +173,11 @@ def test_serve_publishes_unattended_on_postgres(
     )
     seen: set[int] = set()
     try:
-        _wait_for(lambda: (home / "logs" / "daemon.log").exists(), 120, "de daemon start")
+        def started() -> bool:
+            assert serve.poll() is None, serve.stdout.read()
+            return (home / "logs" / "daemon.log").exists()
+
+        _wait_for(started, 300, "de dienst start")
         second = subprocess.run([str(BIN / "dvcc"), "serve"], env=env, capture_output=True, text=True, timeout=120)
         assert second.returncode == 1
         assert "dvcc serve draait al op" in second.stderr
