@@ -55,7 +55,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if dead := fail_dead_runs(instance):
         print(
             f"{len(dead)} afgebroken run(s) zonder proces als mislukt gemarkeerd "
-            f"({', '.join(run.run_id[:8] for run in dead)}); de warehouse-pool is weer vrij.\n"
+            f"({', '.join(run.run_id[:8] for run in dead)}); de warehouse-pool is weer vrij.\n",
+            flush=True,
         )
     outcome = run_pipeline(defs, instance, settings, everything=getattr(args, "alles", False))
     if outcome.success and not outcome.processed:
