@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DVCC_HOME ?= $(CURDIR)/.dvcc
 
-.PHONY: install browser compat demo test ui bench lint clean
+.PHONY: install browser postgresql compat demo test ui serve bench lint clean
 
 install: $(STAMP)
 
@@ -46,12 +46,19 @@ demo: install
 browser:
 	command -v chromium || (apt-get update && apt-get install -y chromium)
 
-test: install browser compat
+# The PostgreSQL tests start a throw-away cluster of Debian's server; never a downloaded one.
+postgresql:
+	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || (apt-get update && apt-get install -y postgresql)
+
+test: install browser postgresql compat
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
 ui: install
 	$(BIN)/dvcc ui
+
+serve: install
+	$(BIN)/dvcc serve
 
 bench: install
 	$(BIN)/dvcc bench --scale $(or $(SCALE),20)

@@ -47,12 +47,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     from dvcc_pipeline.definitions import defs
     from dvcc_pipeline.headless import run_pipeline
     from dvcc_pipeline.instance import get_instance
+    from dvcc_pipeline.recovery import fail_dead_runs
     from dvcc_pipeline.summary import print_summary
 
     settings = get_settings()
+    instance = get_instance(settings)
+    if dead := fail_dead_runs(instance):
+        print(
+            f"{len(dead)} afgebroken run(s) zonder proces als mislukt gemarkeerd "
+            f"({', '.join(run.run_id[:8] for run in dead)}); de warehouse-pool is weer vrij.\n",
+            flush=True,
+        )
     outcome = run_pipeline(
         defs,
-        get_instance(settings),
+        instance,
         settings,
         everything=getattr(args, "alles", False),
         direct=getattr(args, "direct", False),
@@ -150,6 +158,13 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return subprocess.call(cmd, cwd=REPO_ROOT)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from dvcc_pipeline.service import COMPONENTS, serve
+
+    components = (args.onderdeel,) if args.onderdeel else COMPONENTS
+    return serve(get_settings(), host=args.host, port=args.port, components=components)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from dvcc_pipeline.bench import run_benchmark
 
@@ -226,8 +241,16 @@ def build_parser() -> argparse.ArgumentParser:
     target = p.add_mutually_exclusive_group()
     target.add_argument("--basisteam", help="alleen dit basisteam")
     target.add_argument("--gemeente", help="alleen deze gemeente (GMxxxx)")
-    p = add("ui", cmd_ui, "Start de Dagster UI op deze DVCC_HOME.")
+    p = add("ui", cmd_ui, "Start de Dagster UI op deze DVCC_HOME (ontwikkelmodus, dagster dev).")
     p.add_argument("--port", type=int, default=3000)
+    p = add(
+        "serve",
+        cmd_serve,
+        "Draai de pijplijn als dienst: webserver en daemon (sensoren, schema's, wachtrij), logs in DVCC_HOME/logs.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="adres van de webserver (standaard 127.0.0.1)")
+    p.add_argument("--port", type=int, default=3000)
+    p.add_argument("--onderdeel", choices=("webserver", "daemon"), help="alleen dit onderdeel (systemd-units)")
     return parser
 
 

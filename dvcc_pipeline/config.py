@@ -39,6 +39,10 @@ class Settings:
     dbt_threads: int
     fault: str | None = None
     """Fault injection for the fault tests (`DVCC_FAULT`, e.g. `kill@laden`); never set in production."""
+    dagster_pg_url: str | None = None
+    """PostgreSQL for Dagster's own storage (runs, events, schedules); SQLite in DVCC_HOME when unset."""
+    sensor_interval_seconds: int = 30
+    """How often the landing and processing sensors look (the daemon's minimum interval)."""
 
     @property
     def landing_dir(self) -> Path:
@@ -91,6 +95,10 @@ class Settings:
         return self.home / "dagster"
 
     @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
     def bench_dir(self) -> Path:
         return self.home / "bench"
 
@@ -127,6 +135,8 @@ def get_settings() -> Settings:
         max_file_bytes=int(os.environ.get("DVCC_MAX_FILE_BYTES", str(2 * 1024**3))),
         dbt_threads=1,
         fault=os.environ.get("DVCC_FAULT") or None,
+        dagster_pg_url=os.environ.get("DVCC_DAGSTER_PG_URL") or None,
+        sensor_interval_seconds=int(os.environ.get("DVCC_SENSOR_INTERVAL_SECONDS", "30")),
     )
 
 
@@ -134,8 +144,22 @@ def export_to_environment(settings: Settings) -> None:
     """Expose the derived paths to the tools that read the environment themselves.
 
     dbt's profile reads ``DVCC_WAREHOUSE_PATH`` and Dagster reads ``DAGSTER_HOME``; both are
-    derived from ``DVCC_HOME`` here so there is still one source of truth.
+    derived from ``DVCC_HOME`` here so there is still one source of truth. With PostgreSQL,
+    Dagster reads the URL from ``DVCC_DAGSTER_PG_DRIVER_URL``, derived from ``DVCC_DAGSTER_PG_URL``.
     """
     os.environ["DVCC_HOME"] = str(settings.home)
     os.environ["DVCC_WAREHOUSE_PATH"] = str(settings.warehouse_path)
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    if settings.dagster_pg_url:
+        os.environ[PG_DRIVER_URL_VARIABLE] = pg_driver_url(settings.dagster_pg_url)
+
+
+PG_DRIVER_URL_VARIABLE = "DVCC_DAGSTER_PG_DRIVER_URL"
+"""The PostgreSQL URL with its driver named, as Dagster's dagster.yaml reads it."""
+
+
+def pg_driver_url(url: str) -> str:
+    """`postgresql://...` with the installed driver (psycopg2) named: SQLAlchemy 2.1 would
+    otherwise pick psycopg 3, which is not installed."""
+    scheme, sep, rest = url.partition("://")
+    return f"postgresql+psycopg2://{rest}" if sep and scheme in ("postgresql", "postgres") else url

@@ -20,6 +20,7 @@ import duckdb
 from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
+    REPOSITORY_LABEL_TAG,
 )
 
 from dvcc_pipeline.config import FEEDS, Settings
@@ -37,7 +38,17 @@ from dvcc_pipeline.ingestion.receipt import display_name
 from dvcc_pipeline.ingestion.reconcile import reconcile
 from dvcc_pipeline.jobs import PROCESSING_JOB, processing_scope
 from dvcc_pipeline.publication.assets import PUBLISHED_KEY
+from dvcc_pipeline.recovery import process_tags
 from dvcc_pipeline.store import check_warehouse
+
+# The code location of workspace.yaml: the UI lists a job's runs by this label, so runs made
+# here show on Overview and Jobs as if launched from the UI.
+CODE_LOCATION = "dvcc_pipeline"
+
+
+def _run_tags() -> dict[str, str]:
+    return {REPOSITORY_LABEL_TAG: f"__repository__@{CODE_LOCATION}", **process_tags()}
+
 
 # Headless runs print the Dutch summary; Dagster's own step log (with any stack trace) stays in
 # the instance, where the UI shows it.
@@ -78,6 +89,7 @@ def _ingest_feed(
         config = {"feed_id": feed_id, "vaste_bestanden": [fingerprint_token(p, stable[p]) for p in strays]}
         result = defs.resolve_job_def("landing_opruimen").execute_in_process(
             instance=instance,
+            tags=_run_tags(),
             run_config={**QUIET_LOGS, "ops": {"quarantaine_onbekende_bestanden": {"config": config}}},
             raise_on_error=False,
         )
@@ -103,6 +115,7 @@ def _ingest_feed(
             },
         },
         tags={
+            **_run_tags(),
             ASSET_PARTITION_RANGE_START_TAG: ordered[positions[0]],
             ASSET_PARTITION_RANGE_END_TAG: ordered[positions[-1]],
         },
@@ -223,6 +236,7 @@ def run_pipeline(
         processing = defs.resolve_job_def(PROCESSING_JOB.name).execute_in_process(
             instance=instance,
             run_config=QUIET_LOGS,
+            tags=_run_tags(),
             raise_on_error=False,
             asset_selection=sorted(scope, key=lambda key: key.to_user_string()),
         )
