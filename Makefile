@@ -18,12 +18,12 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 # Downstream readers, each in its own venv outside the project's environment, cached per version:
-# the older DuckDBs that must open every published file (compat/readers.txt) and datacontract-cli
-# (pinned with its whole dependency set in compat/datacontract.lock). The tests run them as
+# the older DuckDBs that must open every published file (tests/compat/readers.txt) and datacontract-cli
+# (pinned with its whole dependency set in tests/compat/datacontract.lock). The tests run them as
 # subprocesses. Re-running is a no-op; a changed pin makes a new venv.
 COMPAT := .venv-compat
-READERS := $(shell grep -v '^\#' compat/readers.txt)
-DATACONTRACT := $(shell grep '^datacontract-cli==' compat/datacontract.lock | cut -d= -f3)
+READERS := $(shell grep -v '^\#' tests/compat/readers.txt)
+DATACONTRACT := $(shell grep '^datacontract-cli==' tests/compat/datacontract.lock | cut -d= -f3)
 
 compat: $(foreach v,$(READERS),$(COMPAT)/duckdb-$(v)/.installed) $(COMPAT)/datacontract-$(DATACONTRACT)/.installed
 
@@ -32,9 +32,9 @@ $(COMPAT)/duckdb-%/.installed:
 	$(COMPAT)/duckdb-$*/bin/python -m pip install --quiet "duckdb==$*"
 	touch $@
 
-$(COMPAT)/datacontract-$(DATACONTRACT)/.installed: compat/datacontract.lock
+$(COMPAT)/datacontract-$(DATACONTRACT)/.installed: tests/compat/datacontract.lock
 	test -x $(COMPAT)/datacontract-$(DATACONTRACT)/bin/python || $(PYTHON) -m venv $(COMPAT)/datacontract-$(DATACONTRACT)
-	$(COMPAT)/datacontract-$(DATACONTRACT)/bin/python -m pip install --quiet -c compat/datacontract.lock \
+	$(COMPAT)/datacontract-$(DATACONTRACT)/bin/python -m pip install --quiet -c tests/compat/datacontract.lock \
 		"datacontract-cli[duckdb,parquet,csv]==$(DATACONTRACT)"
 	touch $@
 

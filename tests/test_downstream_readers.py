@@ -20,12 +20,12 @@ from dvcc_pipeline.publication.contract import load_published_contract
 COMPAT = REPO_ROOT / ".venv-compat"
 READERS = [
     line.strip()
-    for line in (REPO_ROOT / "compat" / "readers.txt").read_text().splitlines()
+    for line in (REPO_ROOT / "tests" / "compat" / "readers.txt").read_text().splitlines()
     if line.strip() and not line.startswith("#")
 ]
 DATACONTRACT = next(
     line.split("==")[1].strip()
-    for line in (REPO_ROOT / "compat" / "datacontract.lock").read_text().splitlines()
+    for line in (REPO_ROOT / "tests" / "compat" / "datacontract.lock").read_text().splitlines()
     if line.startswith("datacontract-cli==")
 )
 EXTRACT = "GM0303"  # Dronten
@@ -42,7 +42,7 @@ def _venv_python(name: str) -> Path:
 def _read(python: Path | str, home: Path) -> dict:
     files = [home / "published" / "published.duckdb", home / "published" / "gemeenten" / f"{EXTRACT}.duckdb"]
     result = subprocess.run(
-        [str(python), str(REPO_ROOT / "compat" / "read_published.py"), *map(str, files)],
+        [str(python), str(REPO_ROOT / "tests" / "compat" / "read_published.py"), *map(str, files)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -107,7 +107,8 @@ def test_datacontract_cli_lints_and_tests_the_contracts(demo_home: Path, tmp_pat
     contracts = sorted(CONTRACTS_DIR.glob("*.yaml"))
     police = str(CONTRACTS_DIR / "politie_registraties.yaml")
     published_contract = str(CONTRACTS_DIR / "published.yaml")
-    command = [str(python), str(REPO_ROOT / "compat" / "datacontract_check.py"), "--lint", *map(str, contracts)]
+    check = REPO_ROOT / "tests" / "compat" / "datacontract_check.py"
+    command = [str(python), str(check), "--lint", *map(str, contracts)]
     for test in (
         ("published", good, published_contract, "published"),
         ("parquet", good, published_contract, "parquet"),
