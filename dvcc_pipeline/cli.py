@@ -87,20 +87,38 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from dvcc_pipeline.demo.boxes import box_listing, drop_into_boxes, drop_posing_file
+
     settings = get_settings()
     print(f"Demo in {settings.home}\n")
     cmd_generate(args)
+    moved = drop_into_boxes(settings, settings.landing_dir)
+    posing = drop_posing_file(settings)
+    print(f"{moved} bestanden in de boxen van de partners gezet (partners/<partner>/in/); de rest in landing/.")
+    if posing is not None:
+        print(f"Extra: {posing.parent.parent.name} levert in zijn eigen box een bestand op naam van een andere bank.")
     args.direct = True  # the demo writes its files itself: nothing is still being uploaded
     print("\n== Eerste levering verwerken ==")
     first = cmd_run(args)
     second_wave = settings.home / "demo" / "tweede_levering"
+    result = first
     if second_wave.exists():
         print("\n== Tweede levering (correcties, duplicaat, herleveringen) ==")
+        drop_into_boxes(settings, second_wave)
         for feed_dir in sorted(p for p in second_wave.iterdir() if p.is_dir()):
             for file in sorted(feed_dir.iterdir()):
                 shutil.move(str(file), settings.landing_for(feed_dir.name) / file.name)
-        return max(first, cmd_run(args))
-    return first
+        result = max(first, cmd_run(args))
+    print("\n== Ontvangstbewijzen in de boxen ==")
+    for line in box_listing(settings):
+        print(line)
+    if posing is not None:
+        overview = settings.box_out(posing.parent.parent.name) / "overzicht.md"
+        refused = [line for line in overview.read_text(encoding="utf-8").splitlines() if posing.name in line]
+        print(f"\nIn {posing.parent.parent.name}/uit/overzicht.md:")
+        for line in refused:
+            print(line)
+    return result
 
 
 def cmd_herstel(args: argparse.Namespace) -> int:
@@ -142,7 +160,25 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"Bestand niet gevonden: {path}", file=sys.stderr)
         return EXIT_USAGE
-    receipt = validate_file(path, args.contract)
+    partner = None
+    if args.partner:
+        from dvcc_pipeline.contracts import load_partners
+
+        partner = load_partners().get(args.partner)
+        if partner is None:
+            print(
+                f"Onbekende partner `{args.partner}`; bekende partners: {', '.join(load_partners())}",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+    receipt = validate_file(path, args.contract, partner)
+    if partner is not None:
+        fits = receipt.period is not None and not any(p.code == "leverancier_onjuist" for p in receipt.problems)
+        print(
+            f"De naam past in de box van {partner.id} (partners/{partner.id}/in/).\n"
+            if fits
+            else f"De naam past niet in de box van {partner.id}; zo geleverd wordt het bestand afgekeurd.\n"
+        )
     print(receipt.to_markdown())
     return receipt.exit_code
 
@@ -232,6 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("validate", cmd_validate, "Toets een bestand aan zijn datacontract zonder iets te wijzigen.")
     p.add_argument("file", help="het te toetsen bestand")
     p.add_argument("--contract", help="contract-id (standaard: afgeleid uit de bestandsnaam)")
+    p.add_argument("--partner", help="partner-id: toets ook of de naam in de box van deze partner past")
     p = add("bench", cmd_bench, "Meet de hele pijplijn op schaal N tegen een kale DuckDB-basislijn.")
     p.add_argument("--scale", type=float, default=20.0, help="volumefactor (standaard 20)")
     p.add_argument("--seed", type=int, default=2025, help="startwaarde toevalsgenerator")

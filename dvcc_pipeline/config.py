@@ -14,6 +14,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 CONTRACTS_DIR = REPO_ROOT / "data_contracts"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
+PARTNERS_FILE = CONTRACTS_DIR / "partners.yaml"
 
 FEEDS: tuple[str, ...] = (
     "politie_registraties",
@@ -22,6 +23,17 @@ FEEDS: tuple[str, ...] = (
     "veiligheidsmonitor",
     "programma_registraties",
 )
+
+# Modes of the partner boxes (see docs/operations.md, "Partnerboxen"): `partners/` can be
+# passed but not listed, a box can be entered (sshd's ChrootDirectory wants it root-owned and
+# not group-writable), `in/` is writable and `uit/` readable by the partner's own group only;
+# setgid makes what lands there keep that group. Set when a folder is created, never forced
+# afterwards, so an operator's chown/chmod for the chroot stays.
+PARTNERS_MODE = 0o711
+BOX_MODE = 0o755
+BOX_IN_MODE = 0o2770
+BOX_OUT_MODE = 0o2750
+BOX_FILE_MODE = 0o640
 
 # A fixed key so the demo runs without set-up; never used when DVCC_PSEUDONYM_KEY is set.
 DEMO_PSEUDONYM_KEY = "dvcc-demo-sleutel-niet-voor-productie"
@@ -102,6 +114,17 @@ class Settings:
     def bench_dir(self) -> Path:
         return self.home / "bench"
 
+    @property
+    def partners_dir(self) -> Path:
+        """One box per registered partner: `partners/<partner>/in/` and `uit/`."""
+        return self.home / "partners"
+
+    def box_in(self, partner_id: str) -> Path:
+        return self.partners_dir / partner_id / "in"
+
+    def box_out(self, partner_id: str) -> Path:
+        return self.partners_dir / partner_id / "uit"
+
     def landing_for(self, feed_id: str) -> Path:
         return self.landing_dir / feed_id
 
@@ -121,6 +144,26 @@ class Settings:
         self.restricted_quarantine_dir.chmod(0o700)
         for feed_id in FEEDS:
             self.landing_for(feed_id).mkdir(parents=True, exist_ok=True)
+        self.ensure_boxes()
+
+    def ensure_boxes(self) -> None:
+        """A box for every registered partner, with the modes above on what is new."""
+        from dvcc_pipeline.contracts.partners import load_partners  # the registry reads the contracts
+
+        _make_dir(self.partners_dir, PARTNERS_MODE)
+        for partner_id in load_partners():
+            _make_dir(self.partners_dir / partner_id, BOX_MODE)
+            _make_dir(self.box_in(partner_id), BOX_IN_MODE)
+            _make_dir(self.box_out(partner_id), BOX_OUT_MODE)
+
+
+def _make_dir(path: Path, mode: int) -> None:
+    """Create `path` with exactly `mode` (chmod after mkdir: the umask does not apply)."""
+    try:
+        path.mkdir()
+    except FileExistsError:
+        return
+    path.chmod(mode)
 
 
 def get_settings() -> Settings:

@@ -77,6 +77,7 @@ class RunOutcome:
 
 
 def _ingest_feed(
+    settings: Settings,
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
     scan: LandingScan,
@@ -86,7 +87,7 @@ def _ingest_feed(
 ) -> dg.ExecuteInProcessResult | None:
     strays = [p for p in scan.strays if p in stable]
     if strays:
-        config = {"feed_id": feed_id, "vaste_bestanden": [fingerprint_token(p, stable[p]) for p in strays]}
+        config = {"feed_id": feed_id, "vaste_bestanden": [fingerprint_token(settings, p, stable[p]) for p in strays]}
         result = defs.resolve_job_def("landing_opruimen").execute_in_process(
             instance=instance,
             tags=_run_tags(),
@@ -110,7 +111,9 @@ def _ingest_feed(
             **QUIET_LOGS,
             "ops": {
                 op_name: {
-                    "config": {"vaste_bestanden": [fingerprint_token(d.path, stable[d.path]) for d in deliveries]}
+                    "config": {
+                        "vaste_bestanden": [fingerprint_token(settings, d.path, stable[d.path]) for d in deliveries]
+                    }
                 }
             },
         },
@@ -222,7 +225,7 @@ def run_pipeline(
             stable = settle([*candidates, *unknown], settings.settle_seconds)
             _quarantine_unknown(settings, [p for p in unknown if p in stable], outcome)
             for feed_id in FEEDS:
-                result = _ingest_feed(defs, instance, scans[feed_id], stable, feed_id, outcome)
+                result = _ingest_feed(settings, defs, instance, scans[feed_id], stable, feed_id, outcome)
                 if result is not None:
                     outcome.ingestion_runs.append(result.run_id)
                     _failures(result, outcome)

@@ -62,9 +62,15 @@ class IngestieConfig(dg.Config):
     `fingerprint_token`; zonder deze lijst wacht de run zelf de wachttijd af."""
 
 
-def fingerprint_token(path: Path, fingerprint: Fingerprint) -> str:
-    """A settled file as run-config text: the name's bytes in hex (any name fits), size, mtime."""
-    return f"{os.fsencode(path.name).hex()}:{fingerprint.size}:{fingerprint.mtime_ns}"
+def drop_key(settings: Settings, path: Path) -> str:
+    """A dropped entry's place under DVCC_HOME (`landing/<feed>/<name>`, `partners/<p>/in/<name>`):
+    the same name may lie in several boxes."""
+    return os.fsdecode(os.path.relpath(path, settings.home))
+
+
+def fingerprint_token(settings: Settings, path: Path, fingerprint: Fingerprint) -> str:
+    """A settled file as run-config text: its place's bytes in hex (any name fits), size, mtime."""
+    return f"{os.fsencode(drop_key(settings, path)).hex()}:{fingerprint.size}:{fingerprint.mtime_ns}"
 
 
 def settled_entries(settings: Settings, paths: list[Path], tokens: list[str] | None) -> dict[Path, Fingerprint]:
@@ -75,7 +81,7 @@ def settled_entries(settings: Settings, paths: list[Path], tokens: list[str] | N
     for token in tokens:
         name, size, mtime = token.split(":")
         wanted[os.fsdecode(bytes.fromhex(name))] = Fingerprint(int(size), int(mtime))
-    return {p: wanted[p.name] for p in paths if p.name in wanted}
+    return {p: wanted[key] for p in paths if (key := drop_key(settings, p)) in wanted}
 
 
 @contextlib.contextmanager
@@ -157,7 +163,8 @@ def build_ingestion_asset(feed_id: str) -> dg.AssetsDefinition:
         pool=WAREHOUSE_POOL,
         kinds={"duckdb", "python"},
         description=(
-            f"{FEED_LABELS[feed_id]}. Leveringen uit landing/{feed_id}/ worden getoetst aan "
+            f"{FEED_LABELS[feed_id]}. Leveringen uit de partnerboxen (partners/<partner>/in/) en "
+            f"landing/{feed_id}/ worden getoetst aan "
             f"het datacontract data_contracts/{feed_id}.yaml en geladen in raw.{feed_id}; "
             "elke partitie is een leveringsperiode."
         ),

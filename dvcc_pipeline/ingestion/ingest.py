@@ -26,6 +26,7 @@ from dvcc_pipeline.config import FEEDS, Settings
 from dvcc_pipeline.contracts import FeedContract, contract_for_filename, load_contract
 from dvcc_pipeline.faults import checkpoint
 from dvcc_pipeline.ingestion import door
+from dvcc_pipeline.ingestion.boxes import box_partner, refusal
 from dvcc_pipeline.ingestion.door import Fingerprint, Intake
 from dvcc_pipeline.ingestion.landing import (
     destination,
@@ -94,20 +95,25 @@ def reject_entry(
     contract: FeedContract | None,
     unknown_folder: bool = False,
 ) -> Receipt:
-    """A landing entry that is no delivery (name, folder, symlink, unknown folder): quarantine it."""
+    """A landing or box entry that is no delivery (name, folder, symlink, unknown folder, a
+    name its partner may not use): quarantine it; a box's receipt also goes back to that box."""
+    partner = None if unknown_folder else box_partner(settings, path)
+    problem = None
+    if partner is not None:
+        found = contract_for_filename(path.name) if stat.S_ISREG(path.lstat().st_mode) else None
+        if found is not None:
+            problem = refusal(partner, *found)
+            contract = found[0] if problem else contract
+        contract = contract or load_contract(partner.feeds[0])
     feed_id = contract.feed_id if contract else (path.parent.name if path.parent.name in FEEDS else None)
     if unknown_folder:
         feed_id = None
-    problem = stray_problem(path, contract, unknown_folder)
+    problem = problem or stray_problem(path, contract, unknown_folder)
     intake = door.take(settings, path, new_delivery_id)
     with _abandon_unless_recorded(conn, intake):
-        return _conclude(
-            settings,
-            conn,
-            intake,
-            _stray_receipt(intake, path, feed_id, contract, problem),
-            settings.quarantine_dir / (feed_id or UNKNOWN_FEED),
-        )
+        receipt = _stray_receipt(intake, path, feed_id, contract, problem)
+        receipt.partner = partner.id if partner else None
+        return _conclude(settings, conn, intake, receipt, settings.quarantine_dir / (feed_id or UNKNOWN_FEED))
 
 
 def _stray_receipt(
@@ -127,8 +133,10 @@ def _stray_receipt(
 def quarantine_stray(settings: Settings, conn: duckdb.DuckDBPyConnection, feed_id: str, path: Path) -> Receipt:
     """Quarantine an entry of a feed's landing folder that is not a delivery, with receipt and ledger row."""
     path = Path(path)
-    if Path(os.path.realpath(path.parent)) != Path(os.path.realpath(settings.landing_for(feed_id))):
-        raise ValueError(f"{display_name(str(path))} ligt niet in de landingsmap van {feed_id}")
+    if box_partner(settings, path) is None and Path(os.path.realpath(path.parent)) != Path(
+        os.path.realpath(settings.landing_for(feed_id))
+    ):
+        raise ValueError(f"{display_name(str(path))} ligt niet in de landingsmap van {feed_id} of in een partnerbox")
     settings.ensure_dirs()
     ensure_raw_schema(conn)
     return reject_entry(settings, conn, path, load_contract(feed_id))
@@ -140,7 +148,7 @@ def quarantine_unknown(settings: Settings, conn: duckdb.DuckDBPyConnection, path
     ensure_raw_schema(conn)
     receipt = reject_entry(settings, conn, Path(path), None, unknown_folder=True)
     parent = Path(path).parent
-    if parent != settings.landing_dir:
+    if parent not in (settings.landing_dir, settings.partners_dir):
         with contextlib.suppress(OSError):
             parent.rmdir()  # an unknown folder left empty
     return receipt
@@ -185,14 +193,22 @@ def ingest_delivery(
         identity = contract.identify(path.name)
     if contract is None or identity is None or not stat.S_ISREG(info.st_mode) or ".." in path.name:
         return reject_entry(settings, conn, path, contract)
+    partner = box_partner(settings, path)
+    if partner is not None and partner.refusal(contract, identity):
+        return reject_entry(settings, conn, path, contract)
 
     intake = door.take(settings, path, new_delivery_id, settled)
     with _abandon_unless_recorded(conn, intake):
-        return _ingest_copy(settings, conn, intake, contract, identity)
+        return _ingest_copy(settings, conn, intake, contract, identity, partner.id if partner else None)
 
 
 def _ingest_copy(
-    settings: Settings, conn: duckdb.DuckDBPyConnection, intake: Intake, contract: FeedContract, identity
+    settings: Settings,
+    conn: duckdb.DuckDBPyConnection,
+    intake: Intake,
+    contract: FeedContract,
+    identity,
+    partner: str | None = None,
 ) -> Receipt:
     feed_id = contract.feed_id
     name = display_name(intake.source.name)
@@ -207,6 +223,7 @@ def _ingest_copy(
         sha256=intake.sha256,
         contract_version=contract.version,
         received_at=now_iso(),
+        partner=partner,
     )
     quarantine = settings.quarantine_dir / feed_id
     archive = settings.archive_dir / feed_id / identity.period

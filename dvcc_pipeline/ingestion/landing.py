@@ -11,12 +11,14 @@ import os
 import secrets
 import stat
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from dvcc_pipeline.config import FEEDS, Settings
-from dvcc_pipeline.contracts import FeedContract, load_contract
+from dvcc_pipeline.contracts import FeedContract, contract_for_filename, load_contract, load_partners
+from dvcc_pipeline.ingestion.boxes import send_receipt
 from dvcc_pipeline.ingestion.receipt import UNKNOWN_FOLDER, Problem, Receipt, display_name, shown_value
 from dvcc_pipeline.ingestion.safe import safe_name
 from dvcc_pipeline.ingestion.validator import name_problem
@@ -31,6 +33,8 @@ class PendingDelivery:
     period: str
     supplier: str
     version: int
+    partner: str | None = None
+    """The partner whose box it came from; None for landing."""
 
 
 @dataclass
@@ -58,6 +62,21 @@ def stray_problem(path: Path, contract: FeedContract | None, unknown_folder: boo
     info = path.lstat()
     name = display_name(path.name)
     shown = shown_value(name)
+    in_partners = path.parent.parent.name == "partners" or (
+        path.parent.name == "partners" and path.parent.parent.name != "landing"
+    )
+    if unknown_folder and in_partners:
+        where = (
+            "direct in partners/"
+            if path.parent.name == "partners"
+            else f"in partners/`{shown_value(display_name(path.parent.name))}`, en dat is geen geregistreerde partner"
+        )
+        return Problem(
+            UNKNOWN_FOLDER,
+            None,
+            f"`{shown}` staat {where}; een partner levert in partners/<partner>/in/, "
+            "met <partner> een partner uit data_contracts/partners.yaml",
+        )
     if unknown_folder:
         where = (
             "direct in landing/"
@@ -82,34 +101,63 @@ def stray_problem(path: Path, contract: FeedContract | None, unknown_folder: boo
     return expected
 
 
-def scan_landing(settings: Settings, feed_id: str, now: float | None = None) -> LandingScan:
-    """Deliveries ready to ingest (sorted by period, supplier, version) and strays."""
-    contract = load_contract(feed_id)
-    folder = settings.landing_for(feed_id)
-    scan = LandingScan()
+def _settled_entries(folder: Path, settings: Settings, now: float) -> Iterator[tuple[Path, os.stat_result]]:
+    """The entries of a drop folder past the protocol: no temporary names, older than the settle time."""
     if not folder.is_dir() or folder.is_symlink():
-        return scan
-    now = time.time() if now is None else now
+        return
     with os.scandir(folder) as entries:
         for entry in entries:
             if is_temporary(entry.name):
                 continue
             info = entry.stat(follow_symlinks=False)
-            if now - info.st_mtime < settings.settle_seconds:
+            if now - info.st_mtime >= settings.settle_seconds:
+                yield folder / entry.name, info
+
+
+def _plain_file(path: Path, info: os.stat_result) -> bool:
+    return stat.S_ISREG(info.st_mode) and ".." not in path.name
+
+
+def scan_landing(settings: Settings, feed_id: str, now: float | None = None) -> LandingScan:
+    """Deliveries of a feed ready to ingest (sorted by period, supplier, version) and strays,
+    from `landing/<feed_id>/` and from every partner box whose files are routed to this feed."""
+    contract = load_contract(feed_id)
+    scan = LandingScan()
+    now = time.time() if now is None else now
+    for path, info in _settled_entries(settings.landing_for(feed_id), settings, now):
+        identity = contract.identify(path.name) if _plain_file(path, info) else None
+        if identity is None:
+            scan.strays.append(path)
+        else:
+            scan.deliveries.append(
+                PendingDelivery(path, path.name, identity.period, identity.supplier, identity.version)
+            )
+    _scan_boxes(settings, feed_id, now, scan)
+    scan.deliveries.sort(key=lambda d: (d.period, d.supplier, d.version, d.name, str(d.path)))
+    scan.strays.sort()
+    return scan
+
+
+def _scan_boxes(settings: Settings, feed_id: str, now: float, scan: LandingScan) -> None:
+    """Box files go to the feed whose name pattern they match; a name the partner may not use
+    is a stray of that feed (refused at intake), one that matches no feed a stray of the
+    partner's first feed."""
+    for partner in load_partners().values():
+        for path, info in _settled_entries(settings.box_in(partner.id), settings, now):
+            found = contract_for_filename(path.name) if _plain_file(path, info) else None
+            if found is None:
+                if partner.feeds[0] == feed_id:
+                    scan.strays.append(path)
                 continue
-            path = folder / entry.name
-            identity = None
-            if stat.S_ISREG(info.st_mode) and ".." not in entry.name:
-                identity = contract.identify(entry.name)
-            if identity is None:
+            contract, identity = found
+            if contract.feed_id != feed_id:
+                continue
+            if partner.refusal(contract, identity):
                 scan.strays.append(path)
             else:
                 scan.deliveries.append(
-                    PendingDelivery(path, entry.name, identity.period, identity.supplier, identity.version)
+                    PendingDelivery(path, path.name, identity.period, identity.supplier, identity.version, partner.id)
                 )
-    scan.deliveries.sort(key=lambda d: (d.period, d.supplier, d.version, d.name))
-    scan.strays.sort()
-    return scan
 
 
 def unknown_entries(settings: Settings) -> list[Path]:
@@ -128,7 +176,25 @@ def unknown_entries(settings: Settings) -> list[Path]:
                     found += [Path(i.path) for i in inner if not is_temporary(i.name)]
             else:
                 found.append(Path(entry.path))
-    return sorted(found)
+    return sorted(found + _unknown_box_entries(settings))
+
+
+def _unknown_box_entries(settings: Settings) -> list[Path]:
+    """Under `partners/`: files directly in it and whatever sits in a folder no partner is registered for."""
+    if not settings.partners_dir.is_dir():
+        return []
+    partners = load_partners()
+    found: list[Path] = []
+    with os.scandir(settings.partners_dir) as entries:
+        for entry in entries:
+            if is_temporary(entry.name) or (entry.name in partners and entry.is_dir(follow_symlinks=False)):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                with os.scandir(entry.path) as inner:
+                    found += [Path(i.path) for i in inner if not is_temporary(i.name)]
+            else:
+                found.append(Path(entry.path))
+    return found
 
 
 def destination(folder: Path, delivery_id: str, name: str) -> Path:
@@ -149,4 +215,5 @@ def write_receipt(settings: Settings, receipt: Receipt) -> Path:
         temporary = target.with_name(f".{target.name}.tmp")
         temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, target)
+    send_receipt(settings, receipt)
     return path

@@ -89,6 +89,8 @@ class Receipt:
     received_at: str | None = None
     processed_at: str | None = None
     restricted: bool = False
+    partner: str | None = None
+    """The partner whose box the file came from; None for the data team's drops in landing."""
 
     @property
     def exit_code(self) -> int:
@@ -106,6 +108,7 @@ class Receipt:
             "bestandsnaam": self.file_name,
             "periode": self.period,
             "leverancier": self.supplier,
+            "partner": self.partner,
             "versie": self.version,
             "sha256": self.sha256,
             "contractversie": self.contract_version,

@@ -1,4 +1,4 @@
-"""One sensor per feed on its landing folder.
+"""One sensor per feed on its landing folder and the partner boxes routed to it.
 
 Each tick launches at most one ingestion run per feed, over every period with new files.
 
@@ -19,7 +19,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 
 from dvcc_pipeline.config import FEEDS, get_settings
 from dvcc_pipeline.ingestion import scan_landing
-from dvcc_pipeline.ingestion.assets import INGESTION_JOBS, PARTITIONS, landing_opruimen
+from dvcc_pipeline.ingestion.assets import INGESTION_JOBS, PARTITIONS, drop_key, landing_opruimen
 from dvcc_pipeline.recovery import ABORTED_TAG
 
 
@@ -66,29 +66,33 @@ def build_landing_sensor(feed_id: str) -> dg.SensorDefinition:
         jobs=[INGESTION_JOBS[feed_id], landing_opruimen],
         minimum_interval_seconds=get_settings().sensor_interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description=f"Kijkt in landing/{feed_id}/ en start één ingestie-run voor alle nieuwe perioden.",
+        description=(
+            f"Kijkt in landing/{feed_id}/ en in de partnerboxen (partners/<partner>/in/) en start "
+            "één ingestie-run voor alle nieuwe perioden."
+        ),
     )
     def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         settings = get_settings()
         seen: dict[str, str] = json.loads(context.cursor or "{}")
         scan = scan_landing(settings, feed_id)
-        current = {d.name: _fingerprint(d.path) for d in scan.deliveries}
-        current.update({p.name: _fingerprint(p) for p in scan.strays})
+        keys = {path: drop_key(settings, path) for path in (*(d.path for d in scan.deliveries), *scan.strays)}
+        current = {keys[path]: _fingerprint(path) for path in keys}
         retry = _aborted_last_run(context.instance, feed_id)
         new_by_period: dict[str, list[str]] = defaultdict(list)
         for delivery in scan.deliveries:
-            if retry or seen.get(delivery.name) != current[delivery.name]:
-                new_by_period[delivery.period].append(f"{delivery.name}@{current[delivery.name]}")
+            key = keys[delivery.path]
+            if retry or seen.get(key) != current[key]:
+                new_by_period[delivery.period].append(f"{key}@{current[key]}")
         known = list(context.instance.get_dynamic_partitions(PARTITIONS[feed_id].name))
         new_partitions = sorted(set(new_by_period) - set(known))
         run_requests = []
         if new_by_period:
             run_requests.append(_ingestion_request(feed_id, new_by_period, [*known, *new_partitions], retry_of=retry))
-        new_strays = [p for p in scan.strays if seen.get(p.name) != current[p.name]]
+        new_strays = [p for p in scan.strays if seen.get(keys[p]) != current[keys[p]]]
         if new_strays:
             run_requests.append(
                 dg.RunRequest(
-                    run_key="opruimen:" + "|".join(f"{p.name}@{current[p.name]}" for p in new_strays),
+                    run_key="opruimen:" + "|".join(f"{keys[p]}@{current[keys[p]]}" for p in new_strays),
                     job_name=landing_opruimen.name,
                     run_config={"ops": {"quarantaine_onbekende_bestanden": {"config": {"feed_id": feed_id}}}},
                 )

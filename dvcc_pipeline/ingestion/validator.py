@@ -16,10 +16,12 @@ import duckdb
 from dvcc_pipeline.contracts import (
     FeedContract,
     FileIdentity,
+    Partner,
     contract_for_filename,
     load_contract,
     period_bounds,
 )
+from dvcc_pipeline.ingestion.boxes import refusal
 from dvcc_pipeline.ingestion.reader import (
     REJECTS,
     SRC,
@@ -142,9 +144,12 @@ def check_file(
     return CheckOutcome(status, rows.rows_total, valid, rows.rows_invalid, problems, outputs=plan.outputs)
 
 
-def validate_file(path: Path, contract_id: str | None = None) -> Receipt:
-    """Run every check on a file without touching DVCC_HOME (for `dvcc validate`)."""
+def validate_file(path: Path, contract_id: str | None = None, partner: Partner | None = None) -> Receipt:
+    """Run every check on a file without touching DVCC_HOME (for `dvcc validate`); with a
+    partner, first whether the name fits that partner's box, as the intake would decide."""
     path = Path(path)
+    if partner is not None and contract_id is None and contract_for_filename(path.name) is None:
+        contract_id = partner.feeds[0]  # the expected name of the partner's own feed
     contract = load_contract(contract_id) if contract_id else None
     identity = contract.identify(path.name) if contract else None
     if contract is None:
@@ -163,6 +168,12 @@ def validate_file(path: Path, contract_id: str | None = None) -> Receipt:
         identity.supplier,
         identity.version,
     )
+    if partner is not None:
+        receipt.partner = partner.id
+        refused = refusal(partner, contract, identity)
+        if refused is not None:
+            receipt.problems = [refused]
+            return receipt
     receipt.contract_version = contract.version
     receipt.sha256 = sha256_of(path)
     conn = duckdb.connect()

@@ -84,6 +84,7 @@ def read_receipts(settings: Settings) -> list[Receipt]:
                 receipt_path=path,
                 received_at=data["ontvangen_op"],
                 processed_at=data["verwerkt_op"],
+                partner=data.get("partner"),
             )
         )
     return sorted(receipts, key=lambda r: r.delivery_id or "")
