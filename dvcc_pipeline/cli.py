@@ -294,6 +294,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _use_home(args.home)
+    from dvcc_pipeline.contracts import PartnerRegistryError, load_partners
+
+    try:
+        load_partners()  # checked at start-up against the feed contracts
+    except PartnerRegistryError as exc:
+        print(f"Partnerregister ongeldig: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     try:
         return args.func(args)
     except Exception as exc:  # an operational fault: one Dutch line here, the traceback in logs/

@@ -16,6 +16,12 @@ CONTRACTS_DIR = REPO_ROOT / "data_contracts"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 PARTNERS_FILE = CONTRACTS_DIR / "partners.yaml"
 
+
+def partners_file() -> Path:
+    """The partner registry of this deployment (`DVCC_PARTNERS_FILE`, default the repository's)."""
+    return Path(os.environ.get("DVCC_PARTNERS_FILE") or PARTNERS_FILE)
+
+
 FEEDS: tuple[str, ...] = (
     "politie_registraties",
     "bank_fraudemeldingen",

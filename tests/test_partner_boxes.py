@@ -301,3 +301,17 @@ def test_the_sensor_launches_a_box_delivery(settings, monkeypatch) -> None:
     assert [r.partition_key for r in result.run_requests if r.job_name.startswith("ingestie")] == ["2024-07"]
     assert [r.job_name for r in result.run_requests if r.job_name == "landing_opruimen"] == ["landing_opruimen"]
     assert "partners/bank_RABO/in/bank_RABO_2024-07.csv" in json.loads(result.cursor)
+
+
+def test_a_broken_registry_stops_dvcc_with_one_dutch_line(tmp_path, capsys, monkeypatch) -> None:
+    registry = tmp_path / "partners.yaml"
+    registry.write_text(
+        "partners:\n  - {id: politie, name: Politie, contact: p@example.nl, feeds: [politie_aangiften]}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("DVCC_PARTNERS_FILE", str(registry))
+    monkeypatch.setenv("DVCC_HOME", str(tmp_path / "home"))
+    assert main(["validate", str(write_bank(tmp_path))]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Partnerregister ongeldig: partners.yaml: partner `politie` levert onbekende feed")
+    assert len(err.strip().splitlines()) == 1

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from dvcc_pipeline.config import FEEDS, PARTNERS_FILE
+from dvcc_pipeline.config import FEEDS, partners_file
 from dvcc_pipeline.contracts.loader import load_contract
 from dvcc_pipeline.contracts.model import ContractError, FeedContract, FileIdentity
 
@@ -132,7 +132,11 @@ def read_partners(path: Path) -> dict[str, Partner]:
     return parse_partners(data, path.name)
 
 
-@cache
 def load_partners() -> dict[str, Partner]:
-    """The registry of this deployment, checked once per process."""
-    return read_partners(PARTNERS_FILE)
+    """The registry of this deployment, checked once per process (per registry file)."""
+    return _cached(partners_file())
+
+
+@cache
+def _cached(path: Path) -> dict[str, Partner]:
+    return read_partners(path)
