@@ -62,5 +62,10 @@ def box_listing(settings: Settings) -> list[str]:
         out = settings.box_out(partner_id)
         files = sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) if out.is_dir() else []
         receipts = [name for name in files if name.endswith(".json")]
-        lines.append(f"partners/{partner_id}/uit/: {len(receipts)} ontvangstbewijzen (JSON en Markdown), overzicht.md")
+        if receipts:
+            lines.append(
+                f"partners/{partner_id}/uit/: {len(receipts)} ontvangstbewijzen (JSON en Markdown) en overzicht.md"
+            )
+        else:
+            lines.append(f"partners/{partner_id}/uit/: leeg (niets via de box geleverd)")
     return lines

@@ -45,7 +45,7 @@ def refusal(partner: Partner, contract: FeedContract, identity: FileIdentity) ->
 
 
 def _write_atomically(target: Path, text: str) -> None:
-    temporary = target.with_name(f".{target.name}.tmp")
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     temporary.write_text(text, encoding="utf-8")
     temporary.chmod(BOX_FILE_MODE)
     os.replace(temporary, target)
