@@ -315,3 +315,18 @@ def test_a_broken_registry_stops_dvcc_with_one_dutch_line(tmp_path, capsys, monk
     err = capsys.readouterr().err
     assert err.startswith("Partnerregister ongeldig: partners.yaml: partner `politie` levert onbekende feed")
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_the_demo_delivers_through_the_boxes(demo_home: Path) -> None:
+    """After `dvcc demo`: partners' receipts in their own uit/, the poser refused in its own box only."""
+    partners = demo_home / "partners"
+    abna = (partners / "bank_ABNA" / "uit" / "overzicht.md").read_text(encoding="utf-8")
+    assert "bank_RABO_2025-03.csv" in abna and "Afgekeurd" in abna
+    rabo = "\n".join(p.read_text(encoding="utf-8") for p in (partners / "bank_RABO" / "uit").glob("*.json"))
+    assert '"partner": "bank_ABNA"' not in rabo and "bank_ABNA" not in rabo
+    assert list((partners / "cbs" / "uit").iterdir()) == []  # the Veiligheidsmonitor came through landing
+    assert not [p for p in partners.glob("*/in/*")]
+    output = (demo_home / "demo_output.txt").read_text(encoding="utf-8")
+    listing = output.split("== Ontvangstbewijzen in de boxen ==")[1]
+    assert "partners/bank_ABNA/uit/" in listing and "bank_RABO_2025-03.csv" in listing
