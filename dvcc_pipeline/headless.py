@@ -11,9 +11,12 @@ import contextlib
 import dataclasses
 import importlib
 import logging
+import re
 import threading
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import duckdb
@@ -37,6 +40,7 @@ from dvcc_pipeline.ingestion.assets import PARTITIONS, fingerprint_token, ingest
 from dvcc_pipeline.ingestion.receipt import display_name
 from dvcc_pipeline.ingestion.reconcile import reconcile
 from dvcc_pipeline.jobs import PROCESSING_JOB, processing_scope
+from dvcc_pipeline.progress import Progress, Silent
 from dvcc_pipeline.publication.assets import PUBLISHED_KEY
 from dvcc_pipeline.recovery import process_tags
 from dvcc_pipeline.store import check_warehouse
@@ -76,6 +80,53 @@ class RunOutcome:
         return not self.failed_steps and not self.failed_checks and not self.faults
 
 
+# The ingestion asset logs `<file>: <status>` once per file as it is taken in.
+_FILE_DONE = re.compile(r".+: (geaccepteerd|geaccepteerd_met_afkeur|afgekeurd|duplicaat|vervangen)")
+
+# Stages of the processing run, by the step key of our assets (the rest is shown by its key).
+_STEP_STAGES = (
+    ("dbt", "dbt: standaardiseren en testen"),
+    ("kwaliteitspoort", "kwaliteitspoort (GX)"),
+    ("published", "publicatie"),
+    ("gemeente_extracten", "extracten per gemeente"),
+    ("informatiebeeld", "rapporten (informatiebeeld)"),
+)
+
+
+def step_stage(step_key: str) -> str:
+    """The Dutch stage name of a processing step."""
+    for fragment, label in _STEP_STAGES:
+        if fragment in step_key:
+            return label
+    return step_key
+
+
+def _listen(instance: dg.DagsterInstance, progress: Progress, *, files_stage: str | None = None) -> str:
+    """A run id whose events drive `progress`: per-file log lines advance `files_stage`;
+    without it each step is a stage. Events of an in-process run reach the listener as they
+    are stored, so the output follows the run as it goes."""
+    run_id = str(uuid.uuid4())
+    done = 0
+
+    def on_event(entry: Any) -> None:
+        nonlocal done
+        event = entry.dagster_event
+        if event is None:
+            if files_stage is not None and _FILE_DONE.fullmatch(entry.user_message or ""):
+                done += 1
+                progress.advance(files_stage, done)
+            return
+        if files_stage is not None or not event.step_key:
+            return
+        if event.event_type_value == "STEP_START":
+            progress.start(step_stage(event.step_key))
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
+            progress.end(step_stage(event.step_key), ok=event.event_type_value == "STEP_SUCCESS")
+
+    instance.add_event_listener(run_id, on_event)
+    return run_id
+
+
 def _ingest_feed(
     settings: Settings,
     defs: dg.Definitions,
@@ -84,6 +135,7 @@ def _ingest_feed(
     stable: dict[Path, Fingerprint],
     feed_id: str,
     outcome: RunOutcome,
+    progress: Progress,
 ) -> dg.ExecuteInProcessResult | None:
     strays = [p for p in scan.strays if p in stable]
     if strays:
@@ -105,8 +157,11 @@ def _ingest_feed(
     ordered = list(instance.get_dynamic_partitions(name))
     positions = sorted(ordered.index(p) for p in periods)
     op_name = ingestion_asset_key(feed_id).to_python_identifier()
-    return defs.resolve_job_def(f"ingestie_{feed_id}").execute_in_process(
+    stage = f"inname {feed_id}"
+    progress.start(stage, total=len(deliveries))
+    result = defs.resolve_job_def(f"ingestie_{feed_id}").execute_in_process(
         instance=instance,
+        run_id=_listen(instance, progress, files_stage=stage),
         run_config={
             **QUIET_LOGS,
             "ops": {
@@ -124,6 +179,8 @@ def _ingest_feed(
         },
         raise_on_error=False,
     )
+    progress.end(stage, ok=result.success)
+    return result
 
 
 def _warm_up_imports() -> None:
@@ -200,13 +257,29 @@ def run_pipeline(
     *,
     everything: bool = False,
     direct: bool = False,
+    progress: Progress | None = None,
 ) -> RunOutcome:
     """Ingest what has settled in landing (or everything at once when `direct`), then build,
     check and publish what is out of date — or every processing asset when `everything` is set.
 
     Raises :class:`WarehouseUnusable` before anything is taken in when the warehouse is locked
-    or damaged.
+    or damaged. `progress` shows each stage as it starts and ends (default: nothing).
     """
+    progress = progress if progress is not None else Silent()
+    try:
+        return _run(defs, instance, settings, everything, direct, progress)
+    finally:
+        progress.close()
+
+
+def _run(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    settings: Settings,
+    everything: bool,
+    direct: bool,
+    progress: Progress,
+) -> RunOutcome:
     if direct:
         settings = dataclasses.replace(settings, settle_seconds=0.0)
     outcome = RunOutcome()
@@ -218,14 +291,16 @@ def run_pipeline(
     # dagster-dbt echoes dbt's log to stdout; headless, it goes to a file (the UI keeps it too).
     with log_path.open("a", encoding="utf-8") as log, contextlib.redirect_stdout(log):
         try:
-            prepare_door(settings)  # its lines reach `outcome.warnings` through the door's logger
-            scans = {feed_id: scan_landing(settings, feed_id) for feed_id in FEEDS}
-            unknown = unknown_entries(settings)
-            candidates = [p for scan in scans.values() for p in (*(d.path for d in scan.deliveries), *scan.strays)]
-            stable = settle([*candidates, *unknown], settings.settle_seconds)
-            _quarantine_unknown(settings, [p for p in unknown if p in stable], outcome)
+            door = "deur: warehouse controleren, landing lezen en wachten tot bestanden stilstaan"
+            with progress.stage(door):
+                prepare_door(settings)  # its lines reach `outcome.warnings` through the door's logger
+                scans = {feed_id: scan_landing(settings, feed_id) for feed_id in FEEDS}
+                unknown = unknown_entries(settings)
+                candidates = [p for scan in scans.values() for p in (*(d.path for d in scan.deliveries), *scan.strays)]
+                stable = settle([*candidates, *unknown], settings.settle_seconds)
+                _quarantine_unknown(settings, [p for p in unknown if p in stable], outcome)
             for feed_id in FEEDS:
-                result = _ingest_feed(settings, defs, instance, scans[feed_id], stable, feed_id, outcome)
+                result = _ingest_feed(settings, defs, instance, scans[feed_id], stable, feed_id, outcome, progress)
                 if result is not None:
                     outcome.ingestion_runs.append(result.run_id)
                     _failures(result, outcome)
@@ -238,6 +313,7 @@ def run_pipeline(
         _warm_up_imports()
         processing = defs.resolve_job_def(PROCESSING_JOB.name).execute_in_process(
             instance=instance,
+            run_id=_listen(instance, progress),
             run_config=QUIET_LOGS,
             tags=_run_tags(),
             raise_on_error=False,

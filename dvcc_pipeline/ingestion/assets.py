@@ -106,7 +106,9 @@ def take_in(context: dg.OpExecutionContext, work: list[tuple[Path, Callable[[], 
     receipts, faults = [], []
     for path, step in work:
         try:
-            receipts.append(step())
+            receipt = step()
+            receipts.append(receipt)
+            context.log.info(f"{receipt.file_name}: {receipt.status}")  # as each file is done: progress
         except DeliveryChanged as exc:
             context.log.warning(str(exc))
             logging.getLogger("dvcc_pipeline.ingestion").warning(str(exc))
@@ -193,7 +195,6 @@ def build_ingestion_asset(feed_id: str) -> dg.AssetsDefinition:
                 for d in pending
             ]
             for receipt in take_in(context, work):
-                context.log.info(f"{receipt.file_name}: {receipt.status}")
                 by_period[receipt.period or "?"].append(receipt)
         for period in periods:
             receipts = by_period.get(period)

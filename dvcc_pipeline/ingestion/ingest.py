@@ -39,7 +39,7 @@ from dvcc_pipeline.ingestion.landing import (
 from dvcc_pipeline.ingestion.ledger import ensure_raw_schema, prior_deliveries, record
 from dvcc_pipeline.ingestion.load import mark_replaced, replace_period
 from dvcc_pipeline.ingestion.reader import drop_temp_objects
-from dvcc_pipeline.ingestion.receipt import DUPLICATE, REJECTED, Problem, Receipt, display_name
+from dvcc_pipeline.ingestion.receipt import DUPLICATE, REJECTED, Problem, Receipt, display_name, version_name
 from dvcc_pipeline.ingestion.validator import CheckOutcome, check_file
 
 log = logging.getLogger(__name__)
@@ -243,7 +243,7 @@ def _ingest_copy(
                 None,
                 f"versie {identity.version} is niet hoger dan de al geladen versie "
                 f"{current['versie']} ({current['bestandsnaam']}); lever een correctie als "
-                f"_v{current['versie'] + 1}",
+                f"`{version_name(name, current['versie'] + 1)}`",
             )
         ]
         return _conclude(settings, conn, intake, receipt, quarantine)

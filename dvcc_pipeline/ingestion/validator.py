@@ -17,6 +17,7 @@ from dvcc_pipeline.contracts import (
     FeedContract,
     FileIdentity,
     Partner,
+    all_contracts,
     contract_for_filename,
     load_contract,
     period_bounds,
@@ -63,12 +64,10 @@ def sha256_of(path: Path) -> str:
 def name_problem(contract: FeedContract | None, file_name: str) -> Problem:
     """The receipt line for a file whose name matches no delivery pattern."""
     if contract is None:
-        expected = "een bestandsnaam uit een van de datacontracten"
+        examples = ", ".join(f"`{c.file.name_example}`" for c in all_contracts())
+        expected = f"een bestandsnaam volgens een van de datacontracten, zoals {examples}"
     else:
-        expected = (
-            f"een naam volgens het patroon `{contract.file.name_pattern.pattern}` "
-            f"(bijvoorbeeld `{contract.file.name_example}`)"
-        )
+        expected = f"een naam volgens het contract {contract.feed_id}: {contract.name_in_words()}"
     return Problem(
         "onbekende_bestandsnaam",
         None,
