@@ -355,9 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add(
         "backup", cmd_backup, "Kopieer wat niet te herbouwen is (archief, quarantaine, ontvangstbewijzen, publicatie)."
     )
-    p.add_argument("map", help="doelmap van de back-up")
+    p.add_argument("map", metavar="MAP", help="doelmap van de back-up")
     p = add("validate", cmd_validate, "Toets een bestand aan zijn datacontract zonder iets te wijzigen.")
-    p.add_argument("file", help="het te toetsen bestand")
+    p.add_argument("file", metavar="BESTAND", help="het te toetsen bestand")
     p.add_argument("--contract", help="contract-id (standaard: afgeleid uit de bestandsnaam)")
     p.add_argument("--partner", help="partner-id: toets ook of de naam in de box van deze partner past")
     p = add("bench", cmd_bench, "Meet de hele pijplijn op schaal N tegen een kale DuckDB-basislijn.")

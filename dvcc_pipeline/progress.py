@@ -31,6 +31,15 @@ class _Stage:
     started: float = field(default_factory=time.perf_counter)
     done: int = 0
     task: Any = None
+    shown: int = 0
+    shown_at: float = field(default_factory=time.perf_counter)
+
+    def worth_a_line(self) -> bool:
+        """Off a terminal a line per quarter (and at least every 10 s), not one per file."""
+        if self.total is None or self.total <= 0:
+            return True
+        quarter = 4 * self.done // self.total > 4 * self.shown // self.total
+        return quarter or time.perf_counter() - self.shown_at >= 10
 
     def counted(self) -> str:
         return f"{self.done}/{self.total} bestanden" if self.total is not None else ""
@@ -88,7 +97,8 @@ class Progress:
         stage.done = stage.done + 1 if done is None else done
         if self._bar is not None:
             self._bar.update(stage.task, completed=stage.done)
-        else:
+        elif stage.worth_a_line():
+            stage.shown, stage.shown_at = stage.done, time.perf_counter()
             self._line(f"  {name}: {stage.counted()}")
 
     def end(self, name: str, *, ok: bool = True, note: str = "") -> float:

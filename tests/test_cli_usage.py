@@ -39,7 +39,7 @@ def _one_dutch_line(err: str) -> str:
         (["bestaatniet"], "ongeldige keuze"),
         (["run", "--onzin"], "onbekende argumenten: --onzin"),
         (["ui", "--port", "abc"], "ongeldige waarde 'abc' (verwacht: een geheel getal)"),
-        (["validate"], "deze argumenten ontbreken: file"),
+        (["validate"], "deze argumenten ontbreken: BESTAND"),
         (["report", "--basisteam", "A", "--gemeente", "GM0001"], "kan niet samen met"),
         (["serve", "--onderdeel", "alles"], "ongeldige keuze"),
     ],
