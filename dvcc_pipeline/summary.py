@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 
 from dvcc_pipeline.config import Settings
+from dvcc_pipeline.ingestion.receipt import plural
 
 STATUS_ORDER = ("geaccepteerd", "geaccepteerd_met_afkeur", "vervangen", "duplicaat", "afgekeurd")
 STATUS_WORDS = {
@@ -74,17 +75,13 @@ def run_summary(conn: duckdb.DuckDBPyConnection, before: dict[str, str]) -> list
     by_id = {row["levering_id"]: row for row in rows}
     new = [row for row in rows if row["levering_id"] not in before]
     if not new:
-        return ["Deze run: geen nieuwe bestanden ontvangen."]
-    counts: dict[str, int] = {}
-    for row in new:
-        counts[row["status"]] = counts.get(row["status"], 0) + 1
-    files = "bestand" if len(new) == 1 else "bestanden"
-    lines = [
-        f"Deze run: {len(new)} {files} ontvangen — "
-        + ", ".join(f"{counts[s]} {STATUS_WORDS[s]}" for s in STATUS_ORDER if s in counts)
-    ]
+        return ["Deze run: geen nieuwe bestanden ontvangen.", *_still_open(rows, before)]
+    lines = [f"Deze run: {_counted(new)}"]
+    feeds = sorted({row["feed"] for row in new})
+    if len(feeds) > 1:
+        lines += [f"  {feed}: {_counted([r for r in new if r['feed'] == feed])}" for feed in feeds]
     mentions_replaced = False
-    for row in new:
+    for row in new:  # every file that did not simply go in
         status, name = row["status"], row["bestandsnaam"]
         fix = _fix_of(row, rows) if status == "afgekeurd" else None
         if fix is not None:
@@ -94,9 +91,10 @@ def run_summary(conn: duckdb.DuckDBPyConnection, before: dict[str, str]) -> list
             by = by_id.get(row["vervangen_door"] or "", {}).get("bestandsnaam", "een latere versie")
             line = f"  ↻ {name}: vervangen door {by}"
         elif status == "geaccepteerd":
-            line = f"  ✓ {name}: geaccepteerd"
+            continue
         else:
-            detail = f" ({_fmt_int(row['rijen_afgekeurd'])} rijen)" if status == "geaccepteerd_met_afkeur" else ""
+            rejected = int(row["rijen_afgekeurd"] or 0)
+            detail = f" ({plural(rejected, 'rij', 'rijen')} afgekeurd)" if status == "geaccepteerd_met_afkeur" else ""
             reason = _first_problem(row["problemen"])
             line = f"  {MARKS[status]} {name}: {STATUS_WORDS[status]}{detail}" + (f" — {reason}" if reason else "")
         lines.append(line)
@@ -112,15 +110,31 @@ def run_summary(conn: duckdb.DuckDBPyConnection, before: dict[str, str]) -> list
             lines.append(f"  ✓ {row['bestandsnaam']} (eerdere run): afkeur opgelost door {fix['bestandsnaam']}")
     if mentions_replaced:
         lines.append(f"  {REPLACED_EXPLAINED}")
-    open_rejections = [
+    return lines + _still_open(rows, before)
+
+
+def _still_open(rows: list[dict], before: dict[str, str]) -> list[str]:
+    """Rejections of earlier runs that no later version has fixed yet."""
+    still_open = [
         row["bestandsnaam"]
         for row in rows
         if row["levering_id"] in before and row["status"] == "afgekeurd" and _fix_of(row, rows) is None
     ]
-    if open_rejections:
-        shown = ", ".join(open_rejections[:5]) + (", …" if len(open_rejections) > 5 else "")
-        lines.append(f"Nog open uit eerdere runs: {len(open_rejections)} afgekeurd zonder correctie ({shown})")
-    return lines
+    if not still_open:
+        return []
+    shown = ", ".join(still_open[:5]) + (", …" if len(still_open) > 5 else "")
+    return [f"Nog open uit eerdere runs: {len(still_open)} afgekeurd zonder correctie ({shown})"]
+
+
+def _counted(rows: list[dict]) -> str:
+    """`3 bestanden ontvangen — 2 geaccepteerd, 1 afgekeurd`."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
+    files = "bestand" if len(rows) == 1 else "bestanden"
+    return f"{len(rows)} {files} ontvangen — " + ", ".join(
+        f"{counts[s]} {STATUS_WORDS[s]}" for s in STATUS_ORDER if s in counts
+    )
 
 
 def scenario_check(conn: duckdb.DuckDBPyConnection, scenarios: list) -> tuple[list[str], bool]:
