@@ -93,3 +93,8 @@ def test_unknown_name_is_explained_in_words(tmp_path: Path) -> None:
     assert "bijvoorbeeld `politie_registraties_2024Q3.csv`" in message
     assert "(?P<" not in message
     assert "Geef het bestand een naam" not in receipt.to_markdown() or receipt.version is None
+
+
+def test_missing_values_show_a_plain_dash() -> None:
+    text = Receipt(None, None, "onzin.txt").to_markdown()
+    assert "leverancier: -," in text and "Contractversie: -" in text and "'-" not in text

@@ -164,9 +164,9 @@ class Receipt:
             "",
             f"- Feed: {_md(self.feed_id or 'onbekend')}",
             f"- Levering: {_md(self.delivery_id or '(alleen gecontroleerd, niet geleverd)')}",
-            f"- Periode: {_md(self.period or '-')}, leverancier: {_md(self.supplier or '-')}, "
+            f"- Periode: {_md_or_dash(self.period)}, leverancier: {_md_or_dash(self.supplier)}, "
             f"versie: {self.version if self.version is not None else '-'}",
-            f"- Contractversie: {_md(self.contract_version or '-')}",
+            f"- Contractversie: {_md_or_dash(self.contract_version)}",
             f"- SHA-256: {self.sha256 or '-'}",
             f"- Rijen: {self.rows_total} totaal, {self.rows_accepted} geaccepteerd, {self.rows_rejected} afgekeurd"
             + (" (het hele bestand)" if self.status == REJECTED and self.rows_total else ""),
@@ -242,6 +242,11 @@ def _home_relative(path: Path | None) -> str | None:
         return Path(path).resolve().relative_to(get_settings().home.resolve()).as_posix()
     except ValueError:  # outside DVCC_HOME: only the name
         return Path(path).name
+
+
+def _md_or_dash(text: str | None) -> str:
+    """A value, or `-` when there is none (the dash is ours: no formula guard for it)."""
+    return _md(text) if text else "-"
 
 
 def _md(text: str) -> str:
