@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from dvcc_pipeline.config import REPO_ROOT, get_settings
+from dvcc_pipeline.config import FEEDS, REPO_ROOT, get_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -358,7 +358,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("map", metavar="MAP", help="doelmap van de back-up")
     p = add("validate", cmd_validate, "Toets een bestand aan zijn datacontract zonder iets te wijzigen.")
     p.add_argument("file", metavar="BESTAND", help="het te toetsen bestand")
-    p.add_argument("--contract", help="contract-id (standaard: afgeleid uit de bestandsnaam)")
+    p.add_argument(
+        "--contract",
+        help=f"contract-id, een van: {', '.join(FEEDS)} (standaard: afgeleid uit de bestandsnaam)",
+    )
     p.add_argument("--partner", help="partner-id: toets ook of de naam in de box van deze partner past")
     p = add("bench", cmd_bench, "Meet de hele pijplijn op schaal N tegen een kale DuckDB-basislijn.")
     p.add_argument("--scale", type=float, default=20.0, help="volumefactor (standaard 20)")
