@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +45,10 @@ BOX_FILE_MODE = 0o640
 # A fixed key so the demo runs without set-up; never used when DVCC_PSEUDONYM_KEY is set.
 DEMO_PSEUDONYM_KEY = "dvcc-demo-sleutel-niet-voor-productie"
 
+# A home whose data lives in another time (the demo: 2023-2024) records its own "today" here,
+# one ISO date, so the freshness check measures lateness on the data's clock, not the wall's.
+REFERENCE_DATE_FILE = "peildatum.txt"
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -61,6 +66,11 @@ class Settings:
     """PostgreSQL for Dagster's own storage (runs, events, schedules); SQLite in DVCC_HOME when unset."""
     sensor_interval_seconds: int = 30
     """How often the landing and processing sensors look (the daemon's minimum interval)."""
+    reference_date: date | None = None
+    """The day the freshness check counts from (`DVCC_REFERENCE_DATE`, or the home's
+    `peildatum.txt` that the demo writes); None: today."""
+    reference_date_source: str | None = None
+    """Where `reference_date` came from, in words for the UI."""
 
     @property
     def landing_dir(self) -> Path:
@@ -186,7 +196,23 @@ def get_settings() -> Settings:
         fault=os.environ.get("DVCC_FAULT") or None,
         dagster_pg_url=os.environ.get("DVCC_DAGSTER_PG_URL") or None,
         sensor_interval_seconds=int(os.environ.get("DVCC_SENSOR_INTERVAL_SECONDS", "30")),
+        **_reference_date(home),
     )
+
+
+def _reference_date(home: Path) -> dict[str, object]:
+    """DVCC_REFERENCE_DATE, else the date in the home's peildatum.txt, else nothing (today)."""
+    text, source = os.environ.get("DVCC_REFERENCE_DATE"), "omgevingsvariabele DVCC_REFERENCE_DATE"
+    if not text:
+        try:
+            text = (home / REFERENCE_DATE_FILE).read_text(encoding="utf-8").strip()
+        except OSError:
+            return {}
+        source = f"{REFERENCE_DATE_FILE} in DVCC_HOME"
+    try:
+        return {"reference_date": date.fromisoformat(text), "reference_date_source": source}
+    except ValueError as exc:
+        raise ValueError(f"peildatum {text!r} uit {source} is geen datum (verwacht JJJJ-MM-DD)") from exc
 
 
 def export_to_environment(settings: Settings) -> None:

@@ -127,16 +127,27 @@ def ingestion_asset_key(feed_id: str) -> dg.AssetKey:
     return dg.AssetKey(["raw", feed_id])
 
 
+NOTHING_NEW = "geen nieuwe levering in landing"
+
+
+def _problem_codes(receipt: Receipt) -> str:
+    """The problem codes with their counts: short enough for a table cell; the receipt says more."""
+    if not receipt.problems:
+        return "-"
+    codes = ", ".join(f"{p.code} ({p.count})" if p.count else p.code for p in receipt.problems[:3])
+    more = len(receipt.problems) - 3
+    return codes + (f" en {more} meer" if more > 0 else "")
+
+
 def _receipt_table(receipts: list[Receipt]) -> str:
     lines = [
         "| bestand | status | rijen | geaccepteerd | afgekeurd | problemen |",
         "| --- | --- | ---: | ---: | ---: | --- |",
     ]
     for r in receipts:
-        problems = "; ".join(f"{p.code}: {p.message}" for p in r.problems[:3]) or "-"
         lines.append(
-            f"| {r.file_name} | {r.status} | {r.rows_total} | {r.rows_accepted} "
-            f"| {r.rows_rejected} | {problems.replace('|', '/')} |"
+            f"| {r.file_name.replace('|', '/')} | {r.status} | {r.rows_total} | {r.rows_accepted} "
+            f"| {r.rows_rejected} | {_problem_codes(r).replace('|', '/')} |"
         )
     return "\n".join(lines)
 
@@ -149,9 +160,27 @@ def _partition_metadata(receipts: list[Receipt]) -> dict[str, object]:
         "rijen_geaccepteerd": sum(r.rows_accepted for r in receipts if r.status != REJECTED),
         "rijen_afgekeurd": sum(r.rows_rejected for r in receipts),
         "sha256": last.sha256 or "-",
-        "ontvangstbewijs": dg.MetadataValue.path(str(last.receipt_path)),
+        "ontvangstbewijs": dg.MetadataValue.md(last.to_markdown()),
         "leveringen": dg.MetadataValue.md(_receipt_table(receipts)),
     }
+
+
+def _latest_metadata(instance: dg.DagsterInstance, key: dg.AssetKey, period: str) -> dict[str, object] | None:
+    """The metadata of the partition's latest materialization, to carry over unchanged."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[period]), limit=1
+    ).records
+    materialization = records[0].asset_materialization if records else None
+    return dict(materialization.metadata) if materialization else None
+
+
+def _nothing_new(key: dg.AssetKey, period: str) -> dg.AssetObservation:
+    return dg.AssetObservation(
+        asset_key=key,
+        partition=period,
+        description="Deze run vond geen nieuw bestand voor deze periode; de laatste levering blijft gelden.",
+        metadata={"status": NOTHING_NEW},
+    )
 
 
 def build_ingestion_asset(feed_id: str) -> dg.AssetsDefinition:
@@ -164,6 +193,7 @@ def build_ingestion_asset(feed_id: str) -> dg.AssetsDefinition:
         group_name=INGESTION_GROUP,
         pool=WAREHOUSE_POOL,
         kinds={"duckdb", "python"},
+        output_required=False,  # a run without a new file materializes nothing
         description=(
             f"{FEED_LABELS[feed_id]}. Leveringen uit de partnerboxen (partners/<partner>/in/) en "
             f"landing/{feed_id}/ worden getoetst aan "
@@ -180,7 +210,7 @@ def build_ingestion_asset(feed_id: str) -> dg.AssetsDefinition:
     )
     def _ingest(
         context: dg.AssetExecutionContext, config: IngestieConfig, warehouse: WarehouseResource
-    ) -> dg.MaterializeResult:
+    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         settings = get_settings()
         if config.vaste_bestanden is not None:
             settings = dataclasses.replace(settings, settle_seconds=0.0)
@@ -196,24 +226,30 @@ def build_ingestion_asset(feed_id: str) -> dg.AssetsDefinition:
             ]
             for receipt in take_in(context, work):
                 by_period[receipt.period or "?"].append(receipt)
-        for period in periods:
-            receipts = by_period.get(period)
-            metadata = _partition_metadata(receipts) if receipts else {"status": "geen nieuwe levering in landing"}
-            context.add_asset_metadata(metadata, partition_key=period)
         rejected = [r for rs in by_period.values() for r in rs if r.status == REJECTED]
-        return dg.MaterializeResult(
-            check_results=[
-                dg.AssetCheckResult(
-                    check_name="leveringen_geaccepteerd",
-                    passed=not rejected,
-                    severity=dg.AssetCheckSeverity.WARN,
-                    metadata={
-                        "afgekeurd": len(rejected),
-                        "details": dg.MetadataValue.md(_receipt_table(rejected) if rejected else "-"),
-                    },
-                )
-            ]
+        check = dg.AssetCheckResult(
+            check_name="leveringen_geaccepteerd",
+            passed=not rejected,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "afgekeurd": len(rejected),
+                "details": dg.MetadataValue.md(_receipt_table(rejected) if rejected else "-"),
+            },
         )
+        # "nothing new" is an observation: it must not replace the latest delivery's metadata
+        for period in sorted(periods - set(by_period)):
+            context.log_event(_nothing_new(key, period))
+        if not by_period:
+            yield check
+            return
+        for period in sorted(periods):
+            receipts = by_period.get(period)
+            if receipts:
+                metadata = _partition_metadata(receipts)
+            else:  # materialized with the others in this run: keep what its latest delivery said
+                metadata = _latest_metadata(context.instance, key, period) or {"status": NOTHING_NEW}
+            context.add_asset_metadata(metadata, partition_key=period)
+        yield dg.MaterializeResult(check_results=[check])
 
     return _ingest
 

@@ -27,6 +27,20 @@ class DvccDbtTranslator(DagsterDbtTranslator):
         layer = fqn[1] if len(fqn) > 2 else ""
         return LAYER_GROUPS.get(layer, "transformatie")
 
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        """The model's own Dutch description and where its SQL lives, as plain paragraphs.
+
+        The default appends the SQL under a `#### Raw SQL:` heading, which several views of
+        the UI show as raw text; the SQL is one click away in the repository anyway.
+        """
+        kind = {"seed": "Referentietabel", "model": "dbt-model", "snapshot": "Snapshot"}.get(
+            dbt_resource_props["resource_type"], "dbt"
+        )
+        own = (dbt_resource_props.get("description") or "").strip()
+        where = dbt_resource_props.get("original_file_path")
+        source = f"{kind} {dbt_resource_props['name']}" + (f", gedefinieerd in dbt_project/{where}." if where else ".")
+        return f"{own}\n\n{source}" if own else source
+
 
 class DbtBuildConfig(dg.Config):
     """Run configuration of the dbt step."""
