@@ -24,7 +24,7 @@ VM_EENHEID = "RE03"
 
 # kerncijfers: (key, what the reader sees, bron, soort, measure of ind_totalen)
 KERNCIJFERS: tuple[tuple[str, str, str, str, str], ...] = (
-    ("aangiften", "Aangiften bij de politie", "politie", "aangifte", "aantal"),
+    ("aangiften", "Aangiften bij de politie, alle delictsvormen", "politie", "aangifte", "aantal"),
     ("bank", "Fraudemeldingen bij banken", "bank", "melding", "aantal"),
     ("fraudehelpdesk", "Meldingen van slachtoffers bij de Fraudehelpdesk", "fraudehelpdesk", "melding", "aantal"),
     ("schade_aangiften", "Schade in aangiften bij de politie", "politie", "aangifte", "schadebedrag_eur"),

@@ -398,7 +398,9 @@ def _dark_number(d: ReportData) -> tuple[str, str, str]:
             )
             text = (
                 f'In {dn.jaar} deden <span data-key="dark_number/aangiften" data-value="{dn.aangiften}">'
-                f"{fmt_int(dn.aangiften)}</span> slachtoffers aangifte van online criminaliteit. Volgens "
+                f"{fmt_int(dn.aangiften)}</span> slachtoffers aangifte van online criminaliteit: cybercrime en "
+                "gedigitaliseerde criminaliteit, dus zonder offline en nog niet gelabelde delicten die de "
+                "kerncijfers wel meetellen. Volgens "
                 f"de Veiligheidsmonitor {dn.vm_jaar} doet {fmt_pct(dn.aangiftebereidheid_pct)} van de slachtoffers "
                 f"aangifte; dat is het cijfer van {bron}. Het werkelijke aantal slachtoffers ligt daarom naar "
                 "schatting rond "
