@@ -455,12 +455,13 @@ def _kwaliteit(conn: duckdb.DuckDBPyConnection, jaar: int, qn: int) -> list[Kwal
 
 
 def _missing_periods(conn: duckdb.DuckDBPyConnection, jaar: int, qn: int) -> dict[str, list[str]]:
-    """Periods of this year (up to the quarter) for which the latest publication holds no delivery."""
+    """Per bron, the periods of this year (up to the quarter) without a delivery in the latest publication."""
     row = conn.execute("select leveringen from publicatie order by gepubliceerd_op desc limit 1").fetchone()
     deliveries = row[0] if row and row[0] else []  # a list of structs (contract 2.0)
     delivered: dict[str, set[str]] = {}
     for d in deliveries:
-        delivered.setdefault(str(d.get("feed")), set()).add(str(d.get("periode")))
+        if isinstance(d, dict):  # contract 1.x listed bare ids: those say nothing about periods
+            delivered.setdefault(str(d.get("feed")), set()).add(str(d.get("periode")))
     quarters = [f"{jaar}Q{q}" for q in range(1, qn + 1)]
     months = [f"{jaar}-{m:02d}" for m in range(1, 3 * qn + 1)]
     expected = {
@@ -469,4 +470,9 @@ def _missing_periods(conn: duckdb.DuckDBPyConnection, jaar: int, qn: int) -> dic
         "bank_fraudemeldingen": months,
         "fraudehelpdesk_meldingen": months,
     }
-    return {feed: [p for p in periods if p not in delivered.get(feed, set())] for feed, periods in expected.items()}
+    bron = {"politie_registraties": "politie", "programma_registraties": "programma"}
+    bron |= {"bank_fraudemeldingen": "bank", "fraudehelpdesk_meldingen": "fraudehelpdesk"}
+    # keyed by bron, as ind_kwaliteit is
+    return {
+        bron[feed]: [p for p in periods if p not in delivered.get(feed, set())] for feed, periods in expected.items()
+    }

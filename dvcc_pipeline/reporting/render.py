@@ -40,12 +40,6 @@ BRON = {
     "programma": "Programmabureau",
     "veiligheidsmonitor": "Veiligheidsmonitor",
 }
-FEED = {
-    "politie_registraties": "politie",
-    "bank_fraudemeldingen": "bank",
-    "fraudehelpdesk_meldingen": "fraudehelpdesk",
-    "programma_registraties": "programma",
-}
 VM_LABEL = {
     "slachtoffer_online_totaal": "Slachtoffer van online criminaliteit",
     "aangifte_online": "Deed aangifte bij de politie",
@@ -529,7 +523,7 @@ def _opvallend(profiel: Sequence[Profiel], dimensie: str, labels: dict[str, str]
             zinnen.append(f"{BRON[bron]}: {labels.get(top.waarde, top.waarde)}")
     if not zinnen:
         return ""
-    return f'<p class="note">Grootste groep — {escape("; ".join(zinnen))}.</p>'
+    return f'<p class="note">Grootste gepubliceerde groep — {escape("; ".join(zinnen))}.</p>'
 
 
 def _voortgang(d: ReportData) -> tuple[str, str, str]:
@@ -596,10 +590,9 @@ def _number(value: Decimal | None) -> str:
 
 
 def _kwaliteit(d: ReportData) -> tuple[str, str, str]:
-    feed_by_bron = {bron: feed for feed, bron in FEED.items()}
     rows = []
     for q in d.kwaliteit:
-        missing = q.ontbrekend if q.bron in feed_by_bron else []
+        missing = q.ontbrekend
         rows.append(
             f'<tr><td>{escape(BRON.get(q.bron, q.bron))}</td><td class="n">{fmt_int(q.leveringen or 0)}</td>'
             f'<td class="n">{fmt_int(q.leveringen_afgekeurd or 0)}</td>'
