@@ -21,6 +21,7 @@ from pathlib import Path
 import dagster as dg
 
 from dvcc_pipeline.config import FEEDS, get_settings
+from dvcc_pipeline.contracts import load_partners
 from dvcc_pipeline.ingestion.assets import ingestion_asset_key
 from dvcc_pipeline.ingestion.landing import is_temporary
 from dvcc_pipeline.jobs import PROCESSING_JOB, processing_scope
@@ -54,9 +55,11 @@ def _evaluate(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.SkipRea
     instance = context.instance
     if instance.get_run_records(filters=dg.RunsFilter(statuses=_IN_FLIGHT), limit=1):
         return dg.SkipReason("Wacht: er loopt of wacht nog een run (ingestie of verwerking).")
-    waiting = _files_waiting([settings.landing_for(feed_id) for feed_id in FEEDS])
+    drops = [settings.landing_for(feed_id) for feed_id in FEEDS]
+    drops += [settings.box_in(partner_id) for partner_id in load_partners()]
+    waiting = _files_waiting(drops)
     if waiting:
-        return dg.SkipReason(f"Wacht: {waiting} bestand(en) in landing nog niet ingelezen.")
+        return dg.SkipReason(f"Wacht: {waiting} bestand(en) in landing of de partnerboxen nog niet ingelezen.")
     last = instance.get_run_records(limit=1)
     if last and last[0].end_time and time.time() - last[0].end_time < settings.settle_seconds:
         return dg.SkipReason(f"Wacht tot het {settings.settle_seconds:g} s rustig is na de laatste run.")

@@ -63,6 +63,28 @@ def landing_is_empty(settings: Settings) -> bool:
     return True
 
 
+def drops_are_empty(settings: Settings) -> bool:
+    """Nothing in landing, nothing in any partner's `in/` box and nothing stray under `partners/`."""
+    if not landing_is_empty(settings):
+        return False
+    if not settings.partners_dir.is_dir():
+        return True
+    from dvcc_pipeline.contracts import load_partners
+
+    registered = load_partners()
+    for entry in settings.partners_dir.iterdir():
+        if not entry.is_dir() or entry.is_symlink():
+            return False
+        if entry.name not in registered:
+            if any(entry.iterdir()):
+                return False
+            continue
+        inbox = entry / "in"
+        if inbox.is_dir() and any(inbox.iterdir()):
+            return False
+    return True
+
+
 def forget(settings: Settings) -> None:
     """Called when a run starts: until it ends well, nothing is known to be up to date."""
     _stamp_path(settings).unlink(missing_ok=True)
@@ -82,7 +104,7 @@ def nothing_to_do(settings: Settings) -> str | None:
         stamp = json.loads(_stamp_path(settings).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not landing_is_empty(settings) or not settings.published_path.exists():
+    if not drops_are_empty(settings) or not settings.published_path.exists():
         return None
     if stamp.get("vingerafdruk") != fingerprint(settings):
         return None

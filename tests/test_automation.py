@@ -43,9 +43,16 @@ def test_waits_while_files_are_in_landing_then_launches_one_run(evaluate) -> Non
 
     result = tick()
     assert isinstance(result, dg.SkipReason)
-    assert "1 bestand(en) in landing" in result.skip_message  # the .part upload does not count
+    assert "1 bestand(en) in landing of de partnerboxen" in result.skip_message  # the .part upload does not count
 
     waiting.unlink()
+    boxed = get_settings().box_in("politie") / "politie_registraties_2025Q2.csv"
+    boxed.parent.mkdir(parents=True, exist_ok=True)
+    boxed.write_text("x\n", encoding="utf-8")
+    boxed_wait = tick()
+    assert isinstance(boxed_wait, dg.SkipReason), "a delivery in a partner's box is waited for too"
+    assert "1 bestand(en)" in boxed_wait.skip_message
+    boxed.unlink()
     first, second = tick(), tick()
     assert isinstance(first, dg.RunRequest)
     assert dg.AssetKey("published") in first.asset_selection
