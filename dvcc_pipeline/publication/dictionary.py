@@ -82,7 +82,9 @@ def generate(path: Path = PUBLISHED_CONTRACT_PATH) -> str:
             lines += ["Onderdrukking: geen (geen aantallen over personen).", ""]
         lines += ["| kolom | type | sleutel | betekenis | onderdrukking |", "| --- | --- | --- | --- | --- |"]
         for prop, column in zip(obj.properties or [], table.columns, strict=True):
-            meaning = (prop.description or glossary.get(column.name, "")).rstrip(".") + _allowed(prop)
+            meaning = prop.description or glossary.get(column.name, "")
+            if allowed := _allowed(prop):  # "…; waarden: …" follows the sentence without its full stop
+                meaning = meaning.rstrip(".") + allowed
             lines.append(
                 f"| {column.name} | {_cell(column.physical_type)} | {_cell(_key(prop))} | "
                 f"{_cell(meaning.lstrip('; '))} | {_cell(_suppression(table, column.name, k))} |"
