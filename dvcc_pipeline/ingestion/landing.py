@@ -163,31 +163,19 @@ def _scan_boxes(settings: Settings, feed_id: str, now: float, scan: LandingScan)
 def unknown_entries(settings: Settings) -> list[Path]:
     """Entries no feed will ever pick up: files directly in `landing/` and whatever sits in a
     folder of `landing/` that is not a feed's (temporary upload names excepted)."""
-    landing = settings.landing_dir
-    if not landing.is_dir():
-        return []
-    found: list[Path] = []
-    with os.scandir(landing) as entries:
-        for entry in entries:
-            if is_temporary(entry.name) or (entry.name in FEEDS and entry.is_dir(follow_symlinks=False)):
-                continue
-            if entry.is_dir(follow_symlinks=False):
-                with os.scandir(entry.path) as inner:
-                    found += [Path(i.path) for i in inner if not is_temporary(i.name)]
-            else:
-                found.append(Path(entry.path))
-    return sorted(found + _unknown_box_entries(settings))
+    # Under `partners/`: files directly in it and whatever sits in a folder no partner is registered for.
+    boxes = _unknown_entries_in(settings.partners_dir, set(load_partners())) if settings.partners_dir.is_dir() else []
+    return sorted(_unknown_entries_in(settings.landing_dir, set(FEEDS)) + boxes)
 
 
-def _unknown_box_entries(settings: Settings) -> list[Path]:
-    """Under `partners/`: files directly in it and whatever sits in a folder no partner is registered for."""
-    if not settings.partners_dir.is_dir():
+def _unknown_entries_in(root: Path, known: set[str]) -> list[Path]:
+    """Files directly in `root` and the contents of its folders not named in `known`."""
+    if not root.is_dir():
         return []
-    partners = load_partners()
     found: list[Path] = []
-    with os.scandir(settings.partners_dir) as entries:
+    with os.scandir(root) as entries:
         for entry in entries:
-            if is_temporary(entry.name) or (entry.name in partners and entry.is_dir(follow_symlinks=False)):
+            if is_temporary(entry.name) or (entry.name in known and entry.is_dir(follow_symlinks=False)):
                 continue
             if entry.is_dir(follow_symlinks=False):
                 with os.scandir(entry.path) as inner:
