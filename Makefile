@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DVCC_HOME ?= $(CURDIR)/.dvcc
 
-.PHONY: install browser demo test ui bench lint clean
+.PHONY: install browser postgresql compat demo test ui serve bench lint clean
 
 install: $(STAMP)
 
@@ -17,6 +17,27 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev]"
 	touch $(STAMP)
 
+# Downstream readers, each in its own venv outside the project's environment, cached per version:
+# the older DuckDBs that must open every published file (tests/compat/readers.txt) and datacontract-cli
+# (pinned with its whole dependency set in tests/compat/datacontract.lock). The tests run them as
+# subprocesses. Re-running is a no-op; a changed pin makes a new venv.
+COMPAT := .venv-compat
+READERS := $(shell grep -v '^\#' tests/compat/readers.txt)
+DATACONTRACT := $(shell grep '^datacontract-cli==' tests/compat/datacontract.lock | cut -d= -f3)
+
+compat: $(foreach v,$(READERS),$(COMPAT)/duckdb-$(v)/.installed) $(COMPAT)/datacontract-$(DATACONTRACT)/.installed
+
+$(COMPAT)/duckdb-%/.installed:
+	test -x $(COMPAT)/duckdb-$*/bin/python || $(PYTHON) -m venv $(COMPAT)/duckdb-$*
+	$(COMPAT)/duckdb-$*/bin/python -m pip install --quiet "duckdb==$*"
+	touch $@
+
+$(COMPAT)/datacontract-$(DATACONTRACT)/.installed: tests/compat/datacontract.lock
+	test -x $(COMPAT)/datacontract-$(DATACONTRACT)/bin/python || $(PYTHON) -m venv $(COMPAT)/datacontract-$(DATACONTRACT)
+	$(COMPAT)/datacontract-$(DATACONTRACT)/bin/python -m pip install --quiet -c tests/compat/datacontract.lock \
+		"datacontract-cli[duckdb,parquet,csv]==$(DATACONTRACT)"
+	touch $@
+
 demo: install
 	rm -rf "$(DVCC_HOME)"
 	$(BIN)/dvcc demo
@@ -25,12 +46,19 @@ demo: install
 browser:
 	command -v chromium || (apt-get update && apt-get install -y chromium)
 
-test: install browser
+# The PostgreSQL tests start a throw-away cluster of Debian's server; never a downloaded one.
+postgresql:
+	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || (apt-get update && apt-get install -y postgresql)
+
+test: install browser postgresql compat
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
 ui: install
 	$(BIN)/dvcc ui
+
+serve: install
+	$(BIN)/dvcc serve
 
 bench: install
 	$(BIN)/dvcc bench --scale $(or $(SCALE),20)
@@ -40,4 +68,4 @@ lint: install
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf "$(DVCC_HOME)" dbt_project/target dbt_project/logs .pytest_cache
+	rm -rf "$(DVCC_HOME)" $(COMPAT) dbt_project/target dbt_project/logs .pytest_cache

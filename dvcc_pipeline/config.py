@@ -8,12 +8,20 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 CONTRACTS_DIR = REPO_ROOT / "data_contracts"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
+PARTNERS_FILE = CONTRACTS_DIR / "partners.yaml"
+
+
+def partners_file() -> Path:
+    """The partner registry of this deployment (`DVCC_PARTNERS_FILE`, default the repository's)."""
+    return Path(os.environ.get("DVCC_PARTNERS_FILE") or PARTNERS_FILE)
+
 
 FEEDS: tuple[str, ...] = (
     "politie_registraties",
@@ -23,8 +31,23 @@ FEEDS: tuple[str, ...] = (
     "programma_registraties",
 )
 
+# Modes of the partner boxes (see docs/operations.md, "Partnerboxen"): `partners/` can be
+# passed but not listed, a box can be entered (sshd's ChrootDirectory wants it root-owned and
+# not group-writable), `in/` is writable and `uit/` readable by the partner's own group only;
+# setgid makes what lands there keep that group. Set when a folder is created, never forced
+# afterwards, so an operator's chown/chmod for the chroot stays.
+PARTNERS_MODE = 0o711
+BOX_MODE = 0o755
+BOX_IN_MODE = 0o2770
+BOX_OUT_MODE = 0o2750
+BOX_FILE_MODE = 0o640
+
 # A fixed key so the demo runs without set-up; never used when DVCC_PSEUDONYM_KEY is set.
 DEMO_PSEUDONYM_KEY = "dvcc-demo-sleutel-niet-voor-productie"
+
+# A home whose data lives in another time (the demo: 2023-2024) records its own "today" here,
+# one ISO date, so the freshness check measures lateness on the data's clock, not the wall's.
+REFERENCE_DATE_FILE = "peildatum.txt"
 
 
 @dataclass(frozen=True)
@@ -37,6 +60,17 @@ class Settings:
     settle_seconds: float
     max_file_bytes: int
     dbt_threads: int
+    fault: str | None = None
+    """Fault injection for the fault tests (`DVCC_FAULT`, e.g. `kill@laden`); never set in production."""
+    dagster_pg_url: str | None = None
+    """PostgreSQL for Dagster's own storage (runs, events, schedules); SQLite in DVCC_HOME when unset."""
+    sensor_interval_seconds: int = 30
+    """How often the landing and processing sensors look (the daemon's minimum interval)."""
+    reference_date: date | None = None
+    """The day the freshness check counts from (`DVCC_REFERENCE_DATE`, or the home's
+    `peildatum.txt` that the demo writes); None: today."""
+    reference_date_source: str | None = None
+    """Where `reference_date` came from, in words for the UI."""
 
     @property
     def landing_dir(self) -> Path:
@@ -54,6 +88,11 @@ class Settings:
     def restricted_quarantine_dir(self) -> Path:
         """Files with personal data: kept apart, readable by the owner only."""
         return self.home / "quarantine_beperkt"
+
+    @property
+    def intake_dir(self) -> Path:
+        """Private copies of deliveries being taken in, with their journal (same disk as the archive)."""
+        return self.home / ".inname"
 
     @property
     def receipts_dir(self) -> Path:
@@ -84,8 +123,23 @@ class Settings:
         return self.home / "dagster"
 
     @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
     def bench_dir(self) -> Path:
         return self.home / "bench"
+
+    @property
+    def partners_dir(self) -> Path:
+        """One box per registered partner: `partners/<partner>/in/` and `uit/`."""
+        return self.home / "partners"
+
+    def box_in(self, partner_id: str) -> Path:
+        return self.partners_dir / partner_id / "in"
+
+    def box_out(self, partner_id: str) -> Path:
+        return self.partners_dir / partner_id / "uit"
 
     def landing_for(self, feed_id: str) -> Path:
         return self.landing_dir / feed_id
@@ -94,6 +148,7 @@ class Settings:
         """Create the folder layout of DVCC_HOME (idempotent)."""
         for path in (
             self.archive_dir,
+            self.intake_dir,
             self.quarantine_dir,
             self.restricted_quarantine_dir,
             self.receipts_dir,
@@ -105,6 +160,26 @@ class Settings:
         self.restricted_quarantine_dir.chmod(0o700)
         for feed_id in FEEDS:
             self.landing_for(feed_id).mkdir(parents=True, exist_ok=True)
+        self.ensure_boxes()
+
+    def ensure_boxes(self) -> None:
+        """A box for every registered partner, with the modes above on what is new."""
+        from dvcc_pipeline.contracts.partners import load_partners  # the registry reads the contracts
+
+        _make_dir(self.partners_dir, PARTNERS_MODE)
+        for partner_id in load_partners():
+            _make_dir(self.partners_dir / partner_id, BOX_MODE)
+            _make_dir(self.box_in(partner_id), BOX_IN_MODE)
+            _make_dir(self.box_out(partner_id), BOX_OUT_MODE)
+
+
+def _make_dir(path: Path, mode: int) -> None:
+    """Create `path` with exactly `mode` (chmod after mkdir: the umask does not apply)."""
+    try:
+        path.mkdir()
+    except FileExistsError:
+        return
+    path.chmod(mode)
 
 
 def get_settings() -> Settings:
@@ -118,15 +193,48 @@ def get_settings() -> Settings:
         settle_seconds=float(os.environ.get("DVCC_SETTLE_SECONDS", "10")),
         max_file_bytes=int(os.environ.get("DVCC_MAX_FILE_BYTES", str(2 * 1024**3))),
         dbt_threads=1,
+        fault=os.environ.get("DVCC_FAULT") or None,
+        dagster_pg_url=os.environ.get("DVCC_DAGSTER_PG_URL") or None,
+        sensor_interval_seconds=int(os.environ.get("DVCC_SENSOR_INTERVAL_SECONDS", "30")),
+        **_reference_date(home),
     )
+
+
+def _reference_date(home: Path) -> dict[str, object]:
+    """DVCC_REFERENCE_DATE, else the date in the home's peildatum.txt, else nothing (today)."""
+    text, source = os.environ.get("DVCC_REFERENCE_DATE"), "omgevingsvariabele DVCC_REFERENCE_DATE"
+    if not text:
+        try:
+            text = (home / REFERENCE_DATE_FILE).read_text(encoding="utf-8").strip()
+        except OSError:
+            return {}
+        source = f"{REFERENCE_DATE_FILE} in DVCC_HOME"
+    try:
+        return {"reference_date": date.fromisoformat(text), "reference_date_source": source}
+    except ValueError as exc:
+        raise ValueError(f"peildatum {text!r} uit {source} is geen datum (verwacht JJJJ-MM-DD)") from exc
 
 
 def export_to_environment(settings: Settings) -> None:
     """Expose the derived paths to the tools that read the environment themselves.
 
     dbt's profile reads ``DVCC_WAREHOUSE_PATH`` and Dagster reads ``DAGSTER_HOME``; both are
-    derived from ``DVCC_HOME`` here so there is still one source of truth.
+    derived from ``DVCC_HOME`` here so there is still one source of truth. With PostgreSQL,
+    Dagster reads the URL from ``DVCC_DAGSTER_PG_DRIVER_URL``, derived from ``DVCC_DAGSTER_PG_URL``.
     """
     os.environ["DVCC_HOME"] = str(settings.home)
     os.environ["DVCC_WAREHOUSE_PATH"] = str(settings.warehouse_path)
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    if settings.dagster_pg_url:
+        os.environ[PG_DRIVER_URL_VARIABLE] = pg_driver_url(settings.dagster_pg_url)
+
+
+PG_DRIVER_URL_VARIABLE = "DVCC_DAGSTER_PG_DRIVER_URL"
+"""The PostgreSQL URL with its driver named, as Dagster's dagster.yaml reads it."""
+
+
+def pg_driver_url(url: str) -> str:
+    """`postgresql://...` with the installed driver (psycopg2) named: SQLAlchemy 2.1 would
+    otherwise pick psycopg 3, which is not installed."""
+    scheme, sep, rest = url.partition("://")
+    return f"postgresql+psycopg2://{rest}" if sep and scheme in ("postgresql", "postgres") else url

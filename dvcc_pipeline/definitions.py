@@ -8,6 +8,7 @@ from dvcc_pipeline.instance import prepare_instance
 # DVCC_HOME's folders, Dagster's instance config and the derived paths (dbt, Dagster) first.
 prepare_instance(get_settings())
 
+from dvcc_pipeline.automation import PROCESSING_SENSOR  # noqa: E402
 from dvcc_pipeline.ingestion.assets import (  # noqa: E402
     INGESTION_ASSETS,
     INGESTION_JOBS,
@@ -20,6 +21,7 @@ from dvcc_pipeline.ingestion.sensors import LANDING_SENSORS  # noqa: E402
 from dvcc_pipeline.jobs import PROCESSING_JOB  # noqa: E402
 from dvcc_pipeline.publication.assets import PUBLICATION_ASSETS  # noqa: E402
 from dvcc_pipeline.quality.checks import QUALITY_CHECKS  # noqa: E402
+from dvcc_pipeline.recovery import runs_zonder_proces  # noqa: E402
 from dvcc_pipeline.reporting.assets import REPORT_ASSETS  # noqa: E402
 from dvcc_pipeline.transformation.assets import dvcc_dbt_assets  # noqa: E402
 from dvcc_pipeline.transformation.project import dbt_resource  # noqa: E402
@@ -30,6 +32,9 @@ defs = dg.Definitions(
     asset_checks=[*QUALITY_CHECKS, *FRESHNESS_CHECKS],
     jobs=[*INGESTION_JOBS.values(), landing_opruimen, PROCESSING_JOB, FRESHNESS_JOB, RETENTION_JOB],
     schedules=[FRESHNESS_SCHEDULE, RETENTION_SCHEDULE],
-    sensors=LANDING_SENSORS,
+    sensors=[*LANDING_SENSORS, PROCESSING_SENSOR, runs_zonder_proces],
     resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},
+    # Steps share one warehouse writer anyway; in one process a run loads the code once
+    # instead of once per step, and runs launched by the daemon execute as `dvcc run` does.
+    executor=dg.in_process_executor,
 )

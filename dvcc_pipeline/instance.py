@@ -1,4 +1,8 @@
-"""The Dagster instance under DVCC_HOME, so a demo leaves nothing outside the repo."""
+"""The Dagster instance under DVCC_HOME, so a demo leaves nothing outside the repo.
+
+Dagster's own storage (runs, events, schedules, pool slots) is SQLite in DVCC_HOME unless
+DVCC_DAGSTER_PG_URL points at PostgreSQL; the limits below are the same for both.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,23 @@ import dagster as dg
 
 from dvcc_pipeline.config import Settings, export_to_environment
 
-_INSTANCE_YAML = """\
-# Written by dvcc; Dagster's own storage for this DVCC_HOME.
+_SQLITE_STORAGE = """\
 storage:
   sqlite:
     base_dir: {base}/storage
-local_artifact_storage:
+"""
+
+# The URL (with its password) stays in the environment; the file only names the variable.
+_POSTGRES_STORAGE = """\
+storage:
+  postgres:
+    postgres_url:
+      env: DVCC_DAGSTER_PG_DRIVER_URL
+"""
+
+_INSTANCE_YAML = """\
+# Written by dvcc; Dagster's own storage for this DVCC_HOME.
+{storage}local_artifact_storage:
   module: dagster._core.storage.root
   class: LocalArtifactStorage
   config:
@@ -27,17 +42,30 @@ concurrency:
     default_limit: 1
   runs:
     max_concurrent_runs: 1
+# The daemon marks a run whose worker process died as failed, which frees its pool slot.
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  cancel_timeout_seconds: 180
+  poll_interval_seconds: 30
+  free_slots_after_run_end_seconds: 60
 telemetry:
   enabled: false
 """
 
 
+def instance_yaml(settings: Settings) -> str:
+    storage = _POSTGRES_STORAGE if settings.dagster_pg_url else _SQLITE_STORAGE
+    return _INSTANCE_YAML.format(storage=storage.format(base=settings.dagster_home), base=settings.dagster_home)
+
+
 def prepare_instance(settings: Settings) -> None:
     """Create DVCC_HOME's folders and Dagster's instance config, and export the paths."""
     settings.ensure_dirs()
-    (settings.dagster_home / "dagster.yaml").write_text(
-        _INSTANCE_YAML.format(base=settings.dagster_home), encoding="utf-8"
-    )
+    target = settings.dagster_home / "dagster.yaml"
+    text = instance_yaml(settings)
+    if not target.exists() or target.read_text(encoding="utf-8") != text:
+        target.write_text(text, encoding="utf-8")
     export_to_environment(settings)
 
 

@@ -42,7 +42,7 @@ def _changed_definitions(
 
 
 def processing_scope(
-    defs: dg.Definitions, instance: dg.DagsterInstance, *, everything: bool = False
+    defs: dg.Definitions | BaseAssetGraph, instance: dg.DagsterInstance, *, everything: bool = False
 ) -> set[dg.AssetKey]:
     """The processing assets that are out of date since the last publication.
 
@@ -52,8 +52,9 @@ def processing_scope(
     through the ledger alone would rebuild (and re-test) every feed after any delivery,
     so only the models reporting on the ledger itself follow it. Without any publication
     yet, or when `everything` is asked, everything is in scope. Empty means nothing to do.
+    A sensor passes its repository's asset graph instead of the definitions.
     """
-    graph = defs.resolve_asset_graph()
+    graph = defs.resolve_asset_graph() if isinstance(defs, dg.Definitions) else defs
     processing = set(PROCESSING_SELECTION.resolve(graph))
     if everything:
         return processing

@@ -14,7 +14,12 @@ import duckdb
 import pytest
 
 from dvcc_pipeline.bench import run_benchmark
-from dvcc_pipeline.bench.baseline import compare_with_published, read_fhd_workbooks, run_baseline
+from dvcc_pipeline.bench.baseline import (
+    compare_with_published,
+    read_fhd_fastexcel,
+    read_fhd_workbooks,
+    run_baseline,
+)
 from dvcc_pipeline.bench.memory import PeakRssSampler, tree_rss_kib
 from dvcc_pipeline.bench.runner import CORRECTED_QUARTER, write_correction
 from dvcc_pipeline.config import FEEDS, get_settings
@@ -115,3 +120,12 @@ def test_peak_rss_covers_child_processes() -> None:
         child.wait()
     assert sampler.peak_kib > 80 * 1024
     assert tree_rss_kib(2**22 + 12345) == 0  # no such process
+
+
+def test_fastexcel_floor_reads_what_the_other_readers_read(tmp_path: Path) -> None:
+    summary = generate(tmp_path, scale=SCALE, seed=7, scenarios=False)
+    paths = [f.path for f in summary.files if f.feed_id == "fraudehelpdesk_meldingen"][:3]
+    floor = read_fhd_fastexcel(paths)
+    assert floor.num_rows > 0
+    assert floor.equals(read_fhd_workbooks(paths))
+    assert floor.equals(read_fhd_workbooks(paths, pipeline_reader=True))

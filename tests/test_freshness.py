@@ -132,3 +132,45 @@ def test_check_passes_without_a_warehouse_and_creates_nothing(tmp_path: Path, mo
     evaluations = run_checks()
     assert all(e.passed for e in evaluations.values())
     assert not home.exists()
+
+
+def test_a_reference_date_counts_lateness_on_the_data_clock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A home with data from the past (the demo) counts from its own peildatum, and says so."""
+    monkeypatch.setenv("DVCC_HOME", str(tmp_path / "home"))
+    settings = get_settings()
+    settings.ensure_dirs()
+    conn = duckdb.connect(str(settings.warehouse_path))
+    ingest_delivery(settings, conn, write_police(settings.landing_for(POLICE)))  # 2024Q3
+    conn.close()
+    police = load_contract(POLICE)
+    q3_due = due_date(police, "2024Q3")
+    (settings.home / "peildatum.txt").write_text(f"{q3_due.isoformat()}\n", encoding="utf-8")
+    on_time = run_checks()[POLICE]
+    assert on_time.passed, on_time.metadata["details"].value
+    assert on_time.metadata["geteld_vanaf"].value == f"peildatum {q3_due.isoformat()} uit peildatum.txt in DVCC_HOME"
+
+    q4_late = due_date(police, "2024Q4") + timedelta(days=3)
+    monkeypatch.setenv("DVCC_REFERENCE_DATE", q4_late.isoformat())  # the environment wins over the file
+    late = run_checks()[POLICE]
+    assert not late.passed and late.metadata["meeste_dagen_te_laat"].value == 3
+    assert "DVCC_REFERENCE_DATE" in late.metadata["geteld_vanaf"].value
+
+
+def test_the_demo_clock_leaves_no_demo_period_overdue() -> None:
+    from dvcc_pipeline.demo import calibration
+    from dvcc_pipeline.demo.generator import demo_reference_date
+
+    today = demo_reference_date()
+    assert today.year == max(calibration.YEARS) + 1
+    for feed_id in INGESTION_ASSETS:
+        contract = load_contract(feed_id)
+        supplier = contract.default_supplier or "X"
+        grain = contract.file.period_grain
+        periods = (
+            [f"{y}Q{q}" for y in calibration.YEARS for q in range(1, 5)]
+            if grain == "quarter"
+            else [f"{y}-{m:02d}" for y in calibration.YEARS for m in range(1, 13)]
+            if grain == "month"
+            else [str(y) for y in calibration.VM_YEARS]
+        )
+        assert overdue(feed_id, {(supplier, p) for p in periods}, today) == [], feed_id

@@ -133,7 +133,7 @@ def test_landing_scan_ignores_temporary_and_unsettled_files(settings) -> None:
     assert part.exists() and hidden.exists() and fresh.exists()
 
 
-def test_strays_symlink_dotdot_name_and_folder_are_quarantined_not_followed(settings, tmp_path: Path) -> None:
+def test_strays_symlink_dotdot_name_and_folder_are_quarantined_not_followed(settings, conn, tmp_path: Path) -> None:
     landing = settings.landing_for(POLICE)
     secret = tmp_path / "geheim.csv"
     secret.write_text("niet lezen")
@@ -144,7 +144,7 @@ def test_strays_symlink_dotdot_name_and_folder_are_quarantined_not_followed(sett
     scan = scan_landing(settings, POLICE)
     assert scan.deliveries == []
     assert len(scan.strays) == 4
-    receipts = [quarantine_stray(settings, POLICE, p) for p in scan.strays]
+    receipts = [quarantine_stray(settings, conn, POLICE, p) for p in scan.strays]
     assert list(landing.iterdir()) == []
     assert secret.read_text() == "niet lezen"
     for receipt in receipts:

@@ -128,3 +128,39 @@ def test_formula_in_the_header_row_is_reported(tmp_path: Path) -> None:
     assert receipt.status == "afgekeurd"
     formula = next(p for p in receipt.problems if p.code == "formule")
     assert formula.rows == [1]
+
+
+def test_a_value_far_away_is_left_to_openpyxl(tmp_path: Path) -> None:
+    """calamine would hold A1:XFD300000 as one rectangle and abort the process; openpyxl decides."""
+    path = write_fhd(tmp_path, fhd_rows(3))
+    workbook = load_workbook(path)
+    workbook["Meldingen"]["XFD300000"] = "ver weg"
+    workbook.save(path)
+    assert read_sheet(path, "Meldingen") is None
+    receipt = validate_file(path)
+    assert receipt.status == "afgekeurd"
+    assert [p.code for p in receipt.problems] == ["regelstructuur"]
+
+
+def test_a_whole_number_beyond_float_precision_keeps_its_digits(tmp_path: Path) -> None:
+    rows = fhd_rows(3)
+    rows[1]["Meldingnummer"] = 7
+    path = write_fhd(tmp_path, rows)
+    # openpyxl writes such numbers through a float; another program may write every digit.
+    _rewrite_sheet(path, b'<c r="A3" t="n"><v>7</v>', b'<c r="A3" t="n"><v>1234567890123456789</v>')
+    assert read_sheet(path, "Meldingen") is None  # calamine would read a float
+    workbook = load_workbook(path, read_only=True)
+    assert cell_text(workbook["Meldingen"]["A3"].value) == "1234567890123456789"
+    workbook.close()
+
+
+def test_a_formula_under_a_namespace_prefix_is_still_found(tmp_path: Path) -> None:
+    path = write_fhd(tmp_path, fhd_rows(5), formula_at=(3, "Gemeente"))
+    main = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    _rewrite_sheet(path, main, main + main.replace(b"xmlns=", b" xmlns:x="))
+    _rewrite_sheet(path, b"<f>", b"<x:f>")
+    _rewrite_sheet(path, b"</f>", b"</x:f>")
+    assert read_sheet(path, "Meldingen") is None
+    receipt = validate_file(path)
+    assert receipt.status == "afgekeurd"
+    assert next(p for p in receipt.problems if p.code == "formule").rows == [3]

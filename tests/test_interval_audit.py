@@ -32,6 +32,8 @@ customProperties:
       dominanceThreshold: 0.85
       suppressedLevels: [gemeente, basisteam, district]
       regionHierarchy: [gemeente, basisteam, district, eenheid]
+  - property: readerCompatibility
+    value: {minimumDuckdbVersion: "1.1.0"}
 schema:
   - name: dim_gemeente
     physicalName: dim_gemeente

@@ -45,9 +45,19 @@ def _eenheid_2024(published, delictsvorm: str) -> tuple[int, float]:
 
 def test_demo_prints_a_dutch_summary(demo_home: Path) -> None:
     output = (demo_home / "demo_output.txt").read_text(encoding="utf-8")
-    assert "Leveringen ontvangen" in output
+    assert "Deze run: " in output and " bestanden ontvangen — " in output
     assert "Gepubliceerd:" in output
     assert "aan_en_verkoopfraude" in output
+    # progress: plain stage lines (not a terminal), with elapsed time and files done per feed
+    assert re.search(r"^✓ inname politie_registraties \(\d+,\d s, (\d+)/\1 bestanden\)$", output, re.M)
+    assert re.search(r"^✓ dbt: standaardiseren en testen \(", output, re.M)
+    assert re.search(r"^✓ publicatie \(", output, re.M)
+    # this run's summary: the rejected KNAB file shows as resolved by its _v2, `vervangen` explained
+    assert "afkeur opgelost door bank_KNAB_2025-02_v2.csv" in output
+    assert "vervangen: een correctie met een hoger versienummer" in output
+    # the demo checks every scenario
+    assert "Alle scenario's kregen de verwachte status." in output
+    assert "✗ ronde" not in output
 
 
 def test_designed_deliveries_get_their_status(demo_home: Path) -> None:
@@ -178,7 +188,7 @@ def test_failing_check_keeps_the_live_publication_and_names_the_check(demo_home:
 
 
 def _dvcc(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DVCC_HOME": str(home)}
+    env = {**os.environ, "DVCC_HOME": str(home), "DVCC_SETTLE_SECONDS": "0"}
     return subprocess.run([str(BIN / "dvcc"), *args], env=env, capture_output=True, text=True, timeout=900)
 
 
@@ -197,8 +207,17 @@ def test_run_without_news_changes_nothing(demo_home: Path, tmp_path: Path) -> No
     result = _dvcc(home, "run")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Niets te verwerken" in result.stdout
+    assert "Deze run: geen nieuwe bestanden ontvangen." in result.stdout
     assert "Laatste geldige publicatie (ongewijzigd)" in result.stdout
     assert hashlib.sha256(live.read_bytes()).hexdigest() == before
+    # The run left a stamp: the next one answers in one line without loading Dagster.
+    again = _dvcc(home, "run")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.stdout.startswith("Niets te doen: landing is leeg") and len(again.stdout.splitlines()) == 1
+    # A file in landing takes the full path again.
+    (home / "landing" / "bank_fraudemeldingen" / "onzin.txt").write_text("x\n", encoding="utf-8")
+    third = _dvcc(home, "run")
+    assert "Niets te doen" not in third.stdout and "Deze run: 1 bestand ontvangen" in third.stdout
 
 
 def test_police_correction_rebuilds_only_what_follows_and_equals_a_full_rebuild(

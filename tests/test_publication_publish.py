@@ -82,7 +82,7 @@ def test_published_file_matches_the_contract(settings) -> None:
         for table in CONTRACT.tables:
             described = conn.execute(f'DESCRIBE "{table.name}"').fetchall()
             actual = [(name, kind.replace(" ", "")) for name, kind, *_ in described]
-            assert actual == [(c.name, c.physical_type) for c in table.columns], table.name
+            assert actual == [(c.name, c.physical_type.replace(" ", "")) for c in table.columns], table.name
     for table in CONTRACT.tables:
         parquet = pq.read_schema(parquet_dir(settings) / f"{table.name}.parquet")
         assert parquet.names == table.column_names
@@ -97,9 +97,33 @@ def test_publication_records_the_accepted_deliveries(settings) -> None:
             "SELECT leveringen, checks_geslaagd, checks_totaal, code_versie FROM publicatie WHERE publicatie_id = ?",
             [result.publicatie_id],
         ).fetchone()
-    leveringen = json.loads(row[0])
-    assert {d["levering_id"]: d["sha256"] for d in leveringen} == expected
+    assert {d["levering_id"]: d["sha256"] for d in row[0]} == expected
+    assert result.leveringen == len(expected)
+    # Every Parquet reader sees the deliveries as data (a list of groups), not as bytes.
+    column = pq.read_table(parquet_dir(settings) / "publicatie.parquet").column("leveringen")
+    assert str(column.type) == (
+        "list<element: struct<levering_id: string, feed: string, periode: string, sha256: string>>"
+    )
+    assert {d["levering_id"] for d in column.to_pylist()[-1]} == set(expected)
     assert row[1:3] == (7, 8) and row[3]
+
+
+def test_history_written_under_contract_1_carries_over(settings) -> None:
+    """A live file from before contract 2.0 (leveringen as JSON text, DuckDB's own storage)."""
+    settings.published_dir.mkdir(parents=True)
+    with duckdb.connect(str(settings.published_path)) as conn:
+        conn.execute(
+            "CREATE TABLE publicatie (publicatie_id VARCHAR, gepubliceerd_op TIMESTAMP, code_versie VARCHAR, "
+            "leveringen JSON, checks_geslaagd INTEGER, checks_totaal INTEGER)"
+        )
+        conn.execute(
+            "INSERT INTO publicatie VALUES ('oud', TIMESTAMP '2025-01-01 00:00:00', '0.1.0', "
+            """'[{"levering_id": "L1", "feed": "politie_registraties", "periode": "2024Q4", "sha256": "ab"}]', 1, 1)"""
+        )
+    publish(settings)
+    with duckdb.connect(str(settings.published_path), read_only=True) as conn:
+        old = conn.execute("SELECT leveringen FROM publicatie WHERE publicatie_id = 'oud'").fetchone()[0]
+    assert old == [{"levering_id": "L1", "feed": "politie_registraties", "periode": "2024Q4", "sha256": "ab"}]
 
 
 def test_nothing_published_looks_like_a_pseudonym(settings) -> None:

@@ -314,3 +314,28 @@ def test_one_quarter_for_one_municipality(home, pub, gemeenten) -> None:
         write_reports(settings, quarter="2031Q1")
     with pytest.raises(ValueError, match="onbekend"):
         write_reports(settings, basisteam="Atlantis")
+
+
+def test_quality_does_not_count_a_rejection_a_later_version_fixed(home, pub) -> None:
+    """A rejected file that a later `_v2` of the same period put right no longer counts against its source."""
+    with duckdb.connect(str(home / "warehouse" / "dvcc.duckdb"), read_only=True) as warehouse:
+        rows = warehouse.execute(
+            """
+            select b.bron, cast(left(d.periode, 4) as integer) as jaar,
+                   count(*) filter (where not exists (
+                       select 1 from raw.deliveries as later
+                       where later.feed = d.feed and later.periode = d.periode
+                         and later.leverancier is not distinct from d.leverancier and later.versie > d.versie
+                         and later.status in ('geaccepteerd', 'geaccepteerd_met_afkeur', 'vervangen'))) as open,
+                   count(*) as all_rejected
+            from raw.deliveries as d join reference.bronnen as b using (feed)
+            where d.status = 'afgekeurd' and d.periode is not null
+            group by all
+            """
+        ).fetchall()
+    assert any(open_ < all_ for _, _, open_, all_ in rows), "the demo should have a rejection that a _v2 fixed"
+    for bron, jaar, open_, _ in rows:
+        published = pub.execute(
+            "select leveringen_afgekeurd from ind_kwaliteit where bron = ? and jaar = ?", [bron, jaar]
+        ).fetchone()
+        assert published is not None and published[0] == open_, (bron, jaar, published, open_)

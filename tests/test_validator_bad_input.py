@@ -32,7 +32,9 @@ def problem(receipt: Receipt, code: str):
 def test_wrong_delimiter(tmp_path: Path) -> None:
     receipt = validate_file(write_police(tmp_path, delimiter=";"))
     assert receipt.status == "afgekeurd" and receipt.exit_code == 2
-    assert "';'" in problem(receipt, "scheidingsteken").message
+    message = problem(receipt, "scheidingsteken").message
+    assert "gebruikt de puntkomma (;)" in message and "schrijft de komma (,) voor" in message
+    assert "`politie_registraties_2024Q3_v2.csv`" in receipt.next_step()
 
 
 def test_missing_column(tmp_path: Path) -> None:
@@ -129,8 +131,11 @@ def test_unknown_enum_value(tmp_path: Path) -> None:
 def test_negative_amount(tmp_path: Path) -> None:
     rows = bank_rows()
     rows[3]["schadebedrag"] = "-12,50"
+    rows[5]["schadebedrag"] = "-1,00"
     receipt = validate_file(write_bank(tmp_path, rows))
     assert ("buiten_bereik", "schadebedrag") in codes(receipt)
+    message = problem(receipt, "buiten_bereik").message
+    assert "'-12,50' is kleiner dan 0 (en nog 1 rij)" in message  # quoted once, Dutch singular
 
 
 def test_amount_with_decimal_point_in_bank_file(tmp_path: Path) -> None:

@@ -28,14 +28,18 @@ from dvcc_pipeline.demo import police
 from dvcc_pipeline.demo.generator import generate
 from dvcc_pipeline.demo.municipalities import load_gemeenten
 from dvcc_pipeline.demo.writers import csv_rows
+from dvcc_pipeline.progress import Progress, Silent
 
 EXIT_OK, EXIT_FAILED = 0, 1
 CORRECTED_QUARTER = (2024, 3)
 _SWAP = {"gedigitaliseerd": "cybercrime", "cybercrime": "gedigitaliseerd"}
 
 
-def _run_pipeline(settings: Settings, known_runs: set[str], log_name: str) -> tuple[RunMeasurement, set[str]]:
-    """`dvcc run` on `settings.home` in a subprocess, timed and memory-sampled."""
+def _run_pipeline(
+    settings: Settings, known_runs: set[str], log_name: str, progress: Progress | None = None
+) -> tuple[RunMeasurement, set[str]]:
+    """`dvcc run` on `settings.home` in a subprocess, timed and memory-sampled; the child's
+    stage lines are shown as they come (indented) and the whole output goes to the log."""
     env = {**os.environ, "DVCC_HOME": str(settings.home)}
     for derived in ("DAGSTER_HOME", "DVCC_WAREHOUSE_PATH"):  # the child derives them from DVCC_HOME
         env.pop(derived, None)
@@ -44,9 +48,20 @@ def _run_pipeline(settings: Settings, known_runs: set[str], log_name: str) -> tu
     with log_path.open("w", encoding="utf-8") as log:
         start = time.perf_counter()
         process = subprocess.Popen(
-            [sys.executable, "-m", "dvcc_pipeline.cli", "run"], env=env, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "dvcc_pipeline.cli", "run", "--direct"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
         )
         with PeakRssSampler(process.pid) as sampler:
+            assert process.stdout is not None
+            for line in process.stdout:
+                log.write(line)
+                if progress is not None and line.startswith(("✓", "✗")):
+                    progress.note(f"    {line.rstrip()}")
             code = process.wait()
         seconds = time.perf_counter() - start
     if code != 0:
@@ -87,35 +102,43 @@ def _machine() -> dict[str, object]:
     }
 
 
-def benchmark(home: Path, scale: float, seed: int, *, with_correction: bool = True) -> BenchResult:
+def benchmark(
+    home: Path, scale: float, seed: int, *, with_correction: bool = True, progress: Progress | None = None
+) -> BenchResult:
     """Generate, baseline, full run, compare, then a correction and its run — all in `home`."""
     settings = dataclasses.replace(get_settings(), home=home)
     settings.ensure_dirs()
     started = dt.datetime.now().replace(microsecond=0).isoformat()
+    progress = progress if progress is not None else Silent()
 
-    start = time.perf_counter()
-    summary = generate(home, scale=scale, seed=seed, scenarios=False)
-    generation = time.perf_counter() - start
+    with progress.stage("demoleveringen genereren"):
+        start = time.perf_counter()
+        summary = generate(home, scale=scale, seed=seed, scenarios=False)
+        generation = time.perf_counter() - start
     rows = summary.rows_per_feed()
 
     # Before the pipeline archives the files out of landing.
     with duckdb.connect() as conn:
-        timing = run_baseline(conn, settings.landing_dir)
-        read = baseline_totals(conn)
-        full, runs = _run_pipeline(settings, set(), "run_volledig.log")
-        comparison = compare_with_published(conn, settings.published_path)
+        with progress.stage("basislijn: kale DuckDB"):
+            timing = run_baseline(conn, settings.landing_dir)
+            read = baseline_totals(conn)
+        with progress.stage("volledige run (dvcc run)"):
+            full, runs = _run_pipeline(settings, set(), "run_volledig.log", progress)
+        with progress.stage("publicatie vergelijken met de basislijn"):
+            comparison = compare_with_published(conn, settings.published_path)
     diffs = list(comparison.differences)
     mismatched = {feed for feed, count in read.items() if count != rows[feed]}
     if mismatched:
         diffs.append(("-", "rijen gelezen", ", ".join(sorted(mismatched)), "", ""))
     if not timing.same_rows:
-        diffs.append(("-", "Excel-lezers", "openpyxl en de streaming-lezer lezen iets anders", "", ""))
+        diffs.append(("-", "Excel-lezers", "fastexcel, openpyxl en de lezer van de pijplijn lezen iets anders", "", ""))
 
     correction: dict[str, object] = {}
     incremental = None
     if with_correction:
         correction = write_correction(settings, scale, seed)
-        incremental, _ = _run_pipeline(settings, runs, "run_correctie.log")
+        with progress.stage("correctie verwerken (incrementele run)"):
+            incremental, _ = _run_pipeline(settings, runs, "run_correctie.log", progress)
 
     return BenchResult(
         schaal=scale,
@@ -129,7 +152,8 @@ def benchmark(home: Path, scale: float, seed: int, *, with_correction: bool = Tr
             "seconden": round(timing.total_seconds, 2),
             "excel_seconden": round(timing.excel_seconds, 2),
             "sql_seconden": round(timing.sql_seconds, 2),
-            "excel_stroom_seconden": round(timing.excel_stream_seconds, 2),
+            "excel_openpyxl_seconden": round(timing.excel_openpyxl_seconds, 2),
+            "excel_pijplijnlezer_seconden": round(timing.excel_pipeline_seconds, 2),
         },
         volledig=full,
         correctie=correction,
@@ -153,7 +177,7 @@ def run_benchmark(scale: float, seed: int, workdir: Path | None, *, with_correct
     home = Path(tempfile.mkdtemp(prefix="dvcc_bench_", dir=workdir)).resolve()
     print(f"Benchmark schaal {scale:g} in {home}", flush=True)
     try:
-        result = benchmark(home, scale, seed, with_correction=with_correction)
+        result = benchmark(home, scale, seed, with_correction=with_correction, progress=Progress())
     except RuntimeError as exc:
         print(f"Benchmark mislukt: {exc}", file=sys.stderr)
         return EXIT_FAILED

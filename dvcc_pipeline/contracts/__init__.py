@@ -25,6 +25,7 @@ from dvcc_pipeline.contracts.model import (
     Sla,
     period_bounds,
 )
+from dvcc_pipeline.contracts.partners import Partner, PartnerRegistryError, load_partners, parse_partners
 
 __all__ = [
     "Column",
@@ -33,6 +34,8 @@ __all__ = [
     "FeedContract",
     "FileFormat",
     "FileIdentity",
+    "Partner",
+    "PartnerRegistryError",
     "PublicationPolicy",
     "Reference",
     "RowRule",
@@ -43,7 +46,9 @@ __all__ = [
     "contract_for_filename",
     "contract_path",
     "load_contract",
+    "load_partners",
     "parse_contract",
+    "parse_partners",
     "period_bounds",
     "quote_identifier",
 ]

@@ -148,15 +148,21 @@ def _sla(model: OpenDataContractStandard) -> Sla:
     )
 
 
-def _rules_and_threshold(quality: list[Any], column_names: list[str]) -> tuple[tuple[RowRule, ...], float]:
+def _reject_threshold(value: Any) -> float:
+    """The share of invalid rows above which a whole delivery is rejected (customProperty
+    `rejectThreshold`): a rule over rows, which ODCS's per-column invalidValues cannot express."""
+    percent = value.get("invalidRowsPercent") if isinstance(value, dict) else None
+    if isinstance(percent, bool) or not isinstance(percent, int | float) or not 0 <= percent <= 100:
+        raise ContractError("contract mist de drempel voor ongeldige rijen (rejectThreshold.invalidRowsPercent 0-100)")
+    return float(percent) / 100
+
+
+def _rules(quality: list[Any], column_names: list[str]) -> tuple[RowRule, ...]:
     rules: list[RowRule] = []
-    threshold: float | None = None
     for check in quality:
-        if check.type == "library" and check.metric == "invalidValues":
-            if check.unit != "percent" or check.mustBeLessOrEqualTo is None:
-                raise ContractError("drempel: invalidValues in percent met mustBeLessOrEqualTo")
-            threshold = float(check.mustBeLessOrEqualTo) / 100
-        elif check.type == "custom" and check.engine == "duckdb":
+        if check.type == "library" and check.metric == "invalidValues" and check.arguments is None:
+            raise ContractError("drempel voor ongeldige rijen hoort in customProperties.rejectThreshold")
+        if check.type == "custom" and check.engine == "duckdb":
             impl = check.implementation
             if not isinstance(impl, dict):
                 raise ContractError(f"regel {check.id}: implementation moet een object zijn")
@@ -171,9 +177,7 @@ def _rules_and_threshold(quality: list[Any], column_names: list[str]) -> tuple[t
             if rule.column not in column_names:
                 raise ContractError(f"regel {rule.code}: onbekende kolom {rule.column}")
             rules.append(rule)
-    if threshold is None:
-        raise ContractError("contract mist de drempel voor ongeldige rijen (invalidValues)")
-    return tuple(rules), threshold
+    return tuple(rules)
 
 
 def contract_path(feed_id: str) -> Path:
@@ -202,7 +206,8 @@ def parse_contract(path: Path) -> FeedContract:
         if ref and ref.key_column and ref.key_column not in names:
             raise ContractError(f"{feed_id}: referentie noemt onbekende kolom {ref.key_column}")
     custom = _props(model.customProperties)
-    rules, threshold = _rules_and_threshold(table.quality or [], names)
+    rules = _rules(table.quality or [], names)
+    threshold = _reject_threshold(custom.get("rejectThreshold"))
     policy = custom.get("publicationPolicy") or {}
     try:
         publication = PublicationPolicy(

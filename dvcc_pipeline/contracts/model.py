@@ -168,6 +168,26 @@ class FeedContract:
                 return column
         raise KeyError(name)
 
+    def name_in_words(self) -> str:
+        """The delivery name explained in words with an example, derived from the contract's
+        pattern and example (so the explanation cannot drift from the rule)."""
+        example = self.file.name_example
+        match = self.file.name_pattern.fullmatch(example)
+        if match is None:  # the loader checks the example; this is a safety net
+            return f"een naam zoals `{example}`"
+        groups = self.file.name_pattern.groupindex
+        has_supplier = "supplier" in groups and match.start("supplier") >= 0
+        start = match.start("supplier") if has_supplier else match.start("period")
+        prefix, suffix = example[:start], example[match.end("period") :]
+        parts = [f"de naam begint met `{prefix}`"]
+        if has_supplier:
+            codes = _alternatives(self.file.name_pattern.pattern, "supplier")
+            which = f" ({', '.join(codes)})" if codes else ""
+            parts.append(f"dan de code van de leverancier{which} en een liggend streepje")
+        parts.append(f"dan {_GRAIN_WORDS.get(self.file.period_grain, 'de periode')}")
+        parts.append(f"bij een correctie `_v2`, `_v3` enzovoort, en de naam eindigt op `{suffix}`")
+        return ", ".join(parts) + f"; bijvoorbeeld `{example}`"
+
     def identify(self, file_name: str) -> FileIdentity | None:
         """Period, supplier and version from a file name, or None if it is not ours."""
         match = self.file.name_pattern.fullmatch(file_name)
@@ -183,6 +203,19 @@ class FeedContract:
             supplier=groups.get("supplier") or self.default_supplier,
             version=int(version) if version else 1,
         )
+
+
+_GRAIN_WORDS = {
+    "quarter": "het jaar en kwartaal (zoals `2024Q3`)",
+    "month": "het jaar en de maand (zoals `2024-07`)",
+    "year": "het jaar (zoals `2023`)",
+}
+
+
+def _alternatives(pattern: str, group: str) -> list[str]:
+    """The fixed choices of a named group written as `(?P<group>A|B|C)`, else none."""
+    found = re.search(rf"\(\?P<{group}>([A-Za-z0-9|]+)\)", pattern)
+    return found[1].split("|") if found else []
 
 
 def period_bounds(period: str, grain: str) -> tuple[date, date] | None:

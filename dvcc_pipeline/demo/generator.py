@@ -11,6 +11,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -138,6 +139,18 @@ def _scenarios() -> list[Scenario]:
     ]
 
 
+def demo_reference_date() -> date:
+    """The demo's own "today": the first day a delivery of its last year's data falls due.
+
+    The demo's data ends with 2024; on the wall's clock every later period would look
+    overdue, so the freshness check counts from this day instead.
+    """
+    from dvcc_pipeline.contracts import load_contract
+
+    days = min(load_contract(feed_id).sla.due_days_after_period_end for feed_id in config.FEEDS)
+    return date(max(cal.YEARS), 12, 31) + timedelta(days=days)
+
+
 def generate(home: Path, scale: float = 1.0, seed: int = 2025, *, scenarios: bool = True) -> GenerationSummary:
     """Write all demo deliveries for DVCC_HOME `home`; same seed and scale -> same bytes.
 
@@ -153,6 +166,8 @@ def generate(home: Path, scale: float = 1.0, seed: int = 2025, *, scenarios: boo
     if wave2_root.exists():
         shutil.rmtree(wave2_root)
     summary = GenerationSummary(home=home, scale=scale, seed=seed, scenarios=_scenarios() if scenarios else [])
+    home.mkdir(parents=True, exist_ok=True)
+    (home / config.REFERENCE_DATE_FILE).write_text(f"{demo_reference_date().isoformat()}\n", encoding="utf-8")
     if not scenarios:
         summary.files = _write_clean(landing, scale, seed, gemeenten)
         return summary

@@ -4,12 +4,13 @@ Dagster assets and sensors live in `assets.py` and `sensors.py`; they only call 
 functions exported here.
 """
 
-from dvcc_pipeline.ingestion.ingest import ingest_delivery
+from dvcc_pipeline.ingestion.door import DeliveryChanged, Fingerprint, settle
+from dvcc_pipeline.ingestion.ingest import ingest_delivery, quarantine_stray, quarantine_unknown
 from dvcc_pipeline.ingestion.landing import (
     LandingScan,
     PendingDelivery,
-    quarantine_stray,
     scan_landing,
+    unknown_entries,
 )
 from dvcc_pipeline.ingestion.ledger import ensure_raw_schema
 from dvcc_pipeline.ingestion.receipt import (
@@ -30,6 +31,8 @@ __all__ = [
     "DUPLICATE",
     "REJECTED",
     "REPLACED",
+    "DeliveryChanged",
+    "Fingerprint",
     "LandingScan",
     "PendingDelivery",
     "Problem",
@@ -39,6 +42,9 @@ __all__ = [
     "ensure_raw_schema",
     "ingest_delivery",
     "quarantine_stray",
+    "quarantine_unknown",
     "scan_landing",
+    "settle",
+    "unknown_entries",
     "validate_file",
 ]

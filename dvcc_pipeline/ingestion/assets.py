@@ -5,14 +5,33 @@ reads it from the feed's contract. A rejected delivery is recorded (receipt, led
 metadata, a failing warning check) and never fails the run.
 """
 
+import contextlib
 import dataclasses
+import functools
+import logging
+import os
 import warnings
 from collections import defaultdict
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import dagster as dg
+import duckdb
 
-from dvcc_pipeline.config import FEEDS, get_settings
-from dvcc_pipeline.ingestion import Receipt, ingest_delivery, quarantine_stray, scan_landing
+from dvcc_pipeline.config import FEEDS, Settings, get_settings
+from dvcc_pipeline.errors import describe
+from dvcc_pipeline.ingestion import (
+    DeliveryChanged,
+    Fingerprint,
+    Receipt,
+    ingest_delivery,
+    quarantine_stray,
+    scan_landing,
+    settle,
+)
+from dvcc_pipeline.ingestion.receipt import display_name
+from dvcc_pipeline.ingestion.reconcile import reconcile
+from dvcc_pipeline.store import WarehouseUnusable, check_warehouse
 from dvcc_pipeline.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 INGESTION_GROUP = "ingestie"
@@ -38,13 +57,86 @@ REJECTED = "afgekeurd"
 class IngestieConfig(dg.Config):
     """Run configuration of an ingestion run."""
 
-    negeer_wachttijd: bool = False
-    """Verwerk ook bestanden die korter dan de wachttijd geleden zijn gewijzigd (headless run)."""
+    vaste_bestanden: list[str] | None = None
+    """Bestanden die de aanroeper al over de wachttijd heeft zien stilstaan (`dvcc run`), als
+    `fingerprint_token`; zonder deze lijst wacht de run zelf de wachttijd af."""
+
+
+def drop_key(settings: Settings, path: Path) -> str:
+    """A dropped entry's place under DVCC_HOME (`landing/<feed>/<name>`, `partners/<p>/in/<name>`):
+    the same name may lie in several boxes."""
+    return os.fsdecode(os.path.relpath(path, settings.home))
+
+
+def fingerprint_token(settings: Settings, path: Path, fingerprint: Fingerprint) -> str:
+    """A settled file as run-config text: its place's bytes in hex (any name fits), size, mtime."""
+    return f"{os.fsencode(drop_key(settings, path)).hex()}:{fingerprint.size}:{fingerprint.mtime_ns}"
+
+
+def settled_entries(settings: Settings, paths: list[Path], tokens: list[str] | None) -> dict[Path, Fingerprint]:
+    """The entries to take now: those the caller saw settle, or those that settle now."""
+    if tokens is None:
+        return settle(paths, settings.settle_seconds)
+    wanted = {}
+    for token in tokens:
+        name, size, mtime = token.split(":")
+        wanted[os.fsdecode(bytes.fromhex(name))] = Fingerprint(int(size), int(mtime))
+    return {p: wanted[key] for p in paths if (key := drop_key(settings, p)) in wanted}
+
+
+@contextlib.contextmanager
+def open_door(settings: Settings, warehouse: WarehouseResource) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse connection of an intake run, after the checks every run makes first: the
+    warehouse opens and its ledger reads, and what a crash left is finished or undone."""
+    try:
+        check_warehouse(settings)
+    except WarehouseUnusable as exc:
+        raise dg.Failure(description=str(exc)) from exc
+    with warehouse.connect() as conn:
+        reconcile(settings, conn)
+        yield conn
+
+
+def take_in(context: dg.OpExecutionContext, work: list[tuple[Path, Callable[[], Receipt]]]) -> list[Receipt]:
+    """Run each intake; an operational fault on one file is reported and the others still go.
+
+    A warehouse error stops the rest (the connection may be gone); the step then fails with
+    one Dutch line per fault.
+    """
+    receipts, faults = [], []
+    for path, step in work:
+        try:
+            receipt = step()
+            receipts.append(receipt)
+            context.log.info(f"{receipt.file_name}: {receipt.status}")  # as each file is done: progress
+        except DeliveryChanged as exc:
+            context.log.warning(str(exc))
+            logging.getLogger("dvcc_pipeline.ingestion").warning(str(exc))
+        except (OSError, duckdb.Error) as exc:
+            context.log.exception(f"{display_name(path.name)}: {exc}")
+            faults.append(f"{display_name(path.name)}: {describe(exc, path)}")
+            if isinstance(exc, duckdb.Error):
+                break
+    if faults:
+        raise dg.Failure(description="\n".join(faults))
+    return receipts
 
 
 def ingestion_asset_key(feed_id: str) -> dg.AssetKey:
     """Same key as the dbt source `raw.<feed_id>`, so lineage runs from landing to marts."""
     return dg.AssetKey(["raw", feed_id])
+
+
+NOTHING_NEW = "geen nieuwe levering in landing"
+
+
+def _problem_codes(receipt: Receipt) -> str:
+    """The problem codes with their counts: short enough for a table cell; the receipt says more."""
+    if not receipt.problems:
+        return "-"
+    codes = ", ".join(f"{p.code} ({p.count})" if p.count else p.code for p in receipt.problems[:3])
+    more = len(receipt.problems) - 3
+    return codes + (f" en {more} meer" if more > 0 else "")
 
 
 def _receipt_table(receipts: list[Receipt]) -> str:
@@ -53,10 +145,9 @@ def _receipt_table(receipts: list[Receipt]) -> str:
         "| --- | --- | ---: | ---: | ---: | --- |",
     ]
     for r in receipts:
-        problems = "; ".join(f"{p.code}: {p.message}" for p in r.problems[:3]) or "-"
         lines.append(
-            f"| {r.file_name} | {r.status} | {r.rows_total} | {r.rows_accepted} "
-            f"| {r.rows_rejected} | {problems.replace('|', '/')} |"
+            f"| {r.file_name.replace('|', '/')} | {r.status} | {r.rows_total} | {r.rows_accepted} "
+            f"| {r.rows_rejected} | {_problem_codes(r).replace('|', '/')} |"
         )
     return "\n".join(lines)
 
@@ -69,9 +160,27 @@ def _partition_metadata(receipts: list[Receipt]) -> dict[str, object]:
         "rijen_geaccepteerd": sum(r.rows_accepted for r in receipts if r.status != REJECTED),
         "rijen_afgekeurd": sum(r.rows_rejected for r in receipts),
         "sha256": last.sha256 or "-",
-        "ontvangstbewijs": dg.MetadataValue.path(str(last.receipt_path)),
+        "ontvangstbewijs": dg.MetadataValue.md(last.to_markdown()),
         "leveringen": dg.MetadataValue.md(_receipt_table(receipts)),
     }
+
+
+def _latest_metadata(instance: dg.DagsterInstance, key: dg.AssetKey, period: str) -> dict[str, object] | None:
+    """The metadata of the partition's latest materialization, to carry over unchanged."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[period]), limit=1
+    ).records
+    materialization = records[0].asset_materialization if records else None
+    return dict(materialization.metadata) if materialization else None
+
+
+def _nothing_new(key: dg.AssetKey, period: str) -> dg.AssetObservation:
+    return dg.AssetObservation(
+        asset_key=key,
+        partition=period,
+        description="Deze run vond geen nieuw bestand voor deze periode; de laatste levering blijft gelden.",
+        metadata={"status": NOTHING_NEW},
+    )
 
 
 def build_ingestion_asset(feed_id: str) -> dg.AssetsDefinition:
@@ -84,8 +193,10 @@ def build_ingestion_asset(feed_id: str) -> dg.AssetsDefinition:
         group_name=INGESTION_GROUP,
         pool=WAREHOUSE_POOL,
         kinds={"duckdb", "python"},
+        output_required=False,  # a run without a new file materializes nothing
         description=(
-            f"{FEED_LABELS[feed_id]}. Leveringen uit landing/{feed_id}/ worden getoetst aan "
+            f"{FEED_LABELS[feed_id]}. Leveringen uit de partnerboxen (partners/<partner>/in/) en "
+            f"landing/{feed_id}/ worden getoetst aan "
             f"het datacontract data_contracts/{feed_id}.yaml en geladen in raw.{feed_id}; "
             "elke partitie is een leveringsperiode."
         ),
@@ -99,36 +210,46 @@ def build_ingestion_asset(feed_id: str) -> dg.AssetsDefinition:
     )
     def _ingest(
         context: dg.AssetExecutionContext, config: IngestieConfig, warehouse: WarehouseResource
-    ) -> dg.MaterializeResult:
+    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         settings = get_settings()
-        if config.negeer_wachttijd:
+        if config.vaste_bestanden is not None:
             settings = dataclasses.replace(settings, settle_seconds=0.0)
         periods = set(context.partition_keys)
         pending = [d for d in scan_landing(settings, feed_id).deliveries if d.period in periods]
+        stable = settled_entries(settings, [d.path for d in pending], config.vaste_bestanden)
+        pending = [d for d in pending if d.path in stable]
         by_period: dict[str, list[Receipt]] = defaultdict(list)
-        with warehouse.connect() as conn:
-            for delivery in pending:
-                receipt = ingest_delivery(settings, conn, delivery.path)
-                context.log.info(f"{receipt.file_name}: {receipt.status}")
-                by_period[receipt.period or delivery.period].append(receipt)
-        for period in periods:
-            receipts = by_period.get(period)
-            metadata = _partition_metadata(receipts) if receipts else {"status": "geen nieuwe levering in landing"}
-            context.add_asset_metadata(metadata, partition_key=period)
-        rejected = [r for rs in by_period.values() for r in rs if r.status == REJECTED]
-        return dg.MaterializeResult(
-            check_results=[
-                dg.AssetCheckResult(
-                    check_name="leveringen_geaccepteerd",
-                    passed=not rejected,
-                    severity=dg.AssetCheckSeverity.WARN,
-                    metadata={
-                        "afgekeurd": len(rejected),
-                        "details": dg.MetadataValue.md(_receipt_table(rejected) if rejected else "-"),
-                    },
-                )
+        with open_door(settings, warehouse) as conn:
+            work = [
+                (d.path, functools.partial(ingest_delivery, settings, conn, d.path, settled=stable[d.path]))
+                for d in pending
             ]
+            for receipt in take_in(context, work):
+                by_period[receipt.period or "?"].append(receipt)
+        rejected = [r for rs in by_period.values() for r in rs if r.status == REJECTED]
+        check = dg.AssetCheckResult(
+            check_name="leveringen_geaccepteerd",
+            passed=not rejected,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "afgekeurd": len(rejected),
+                "details": dg.MetadataValue.md(_receipt_table(rejected) if rejected else "-"),
+            },
         )
+        # "nothing new" is an observation: it must not replace the latest delivery's metadata
+        for period in sorted(periods - set(by_period)):
+            context.log_event(_nothing_new(key, period))
+        if not by_period:
+            yield check
+            return
+        for period in sorted(periods):
+            receipts = by_period.get(period)
+            if receipts:
+                metadata = _partition_metadata(receipts)
+            else:  # materialized with the others in this run: keep what its latest delivery said
+                metadata = _latest_metadata(context.instance, key, period) or {"status": NOTHING_NEW}
+            context.add_asset_metadata(metadata, partition_key=period)
+        yield dg.MaterializeResult(check_results=[check])
 
     return _ingest
 
@@ -159,16 +280,27 @@ INGESTION_JOBS = {
 
 class OpruimConfig(dg.Config):
     feed_id: str
+    vaste_bestanden: list[str] | None = None
+    """Zoals bij `IngestieConfig`: wat de aanroeper al heeft zien stilstaan."""
 
 
 @dg.op(description="Zet bestanden in een landingsmap die geen levering zijn in quarantaine, met ontvangstbewijs.")
-def quarantaine_onbekende_bestanden(context: dg.OpExecutionContext, config: OpruimConfig) -> int:
+def quarantaine_onbekende_bestanden(
+    context: dg.OpExecutionContext, config: OpruimConfig, warehouse: WarehouseResource
+) -> int:
     settings = get_settings()
     strays = scan_landing(settings, config.feed_id).strays
-    for path in strays:
-        receipt = quarantine_stray(settings, config.feed_id, path)
-        context.log.warning(f"{path.name}: {receipt.status} ({receipt.problems[0].message})")
-    return len(strays)
+    stable = settled_entries(settings, strays, config.vaste_bestanden)
+    with open_door(settings, warehouse) as conn:
+        work = [
+            (path, functools.partial(quarantine_stray, settings, conn, config.feed_id, path))
+            for path in strays
+            if path in stable
+        ]
+        receipts = take_in(context, work)
+    for receipt in receipts:
+        context.log.warning(f"{receipt.file_name}: {receipt.status} ({receipt.problems[0].message})")
+    return len(receipts)
 
 
 @dg.job(description="Verplaatst onbekende bestanden uit een landingsmap naar quarantaine.")

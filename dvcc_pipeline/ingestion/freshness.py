@@ -5,6 +5,9 @@ period its delivery is due. Which periods (and, for the bank feed, which banks) 
 expected follows from the ledger: every supplier that ever had a delivery accepted is
 expected for every period from its first accepted one up to the last period whose due
 date has passed. A late partner never blocks publication, so the check only warns.
+
+"Today" is the settings' reference date when one is set: the demo's data is for 2023-2024,
+so on the wall's clock every later period would be months overdue.
 """
 
 from dataclasses import dataclass
@@ -151,16 +154,27 @@ def build_freshness_check(feed_id: str) -> dg.AssetChecksDefinition:
             f"Elke verwachte levering{per_bank} is binnen: de levering van een {grain} is uiterlijk "
             f"{contract.sla.due_days_after_period_end} dagen na het einde ervan geaccepteerd "
             f"(leverfrequentie {contract.sla.frequency}, volgens data_contracts/{feed_id}.yaml). "
-            "Waarschuwing: een late partner houdt de publicatie niet tegen."
+            "Waarschuwing: een late partner houdt de publicatie niet tegen. Er wordt geteld vanaf vandaag, "
+            "of vanaf de peildatum als die is ingesteld (DVCC_REFERENCE_DATE of peildatum.txt in DVCC_HOME; "
+            "de demo zet die op het einde van haar eigen gegevens)."
         ),
         blocking=False,
         pool=WAREHOUSE_POOL,
     )
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        settings = get_settings()
         delivered = _read_delivered(warehouse, feed_id)
-        overdue = overdue_periods(load_contract(feed_id), delivered, date.today())
+        today = settings.reference_date or date.today()
+        clock = (
+            f"peildatum {today.isoformat()} uit {settings.reference_date_source}"
+            if settings.reference_date
+            else f"vandaag, {today.isoformat()}"
+        )
+        overdue = overdue_periods(load_contract(feed_id), delivered, today)
         for o in overdue:
-            context.log.warning(f"{feed_id}: levering {o.supplier} {o.period} is {o.days_overdue} dagen te laat")
+            context.log.warning(
+                f"{feed_id}: levering {o.supplier} {o.period} is {o.days_overdue} dagen te laat (geteld vanaf {clock})"
+            )
         return dg.AssetCheckResult(
             passed=not overdue,
             severity=dg.AssetCheckSeverity.WARN,
@@ -168,6 +182,7 @@ def build_freshness_check(feed_id: str) -> dg.AssetChecksDefinition:
                 "te_late_leveringen": len(overdue),
                 "meeste_dagen_te_laat": max((o.days_overdue for o in overdue), default=0),
                 "leveranciers": len({s for s, _ in delivered}),
+                "geteld_vanaf": clock,
                 "details": dg.MetadataValue.md(overdue_markdown(overdue)),
             },
         )

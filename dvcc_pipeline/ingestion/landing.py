@@ -8,22 +8,22 @@ destination name is sanitised and prefixed with a fresh delivery id.
 from __future__ import annotations
 
 import os
-import re
 import secrets
-import shutil
 import stat
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dvcc_pipeline.config import Settings
-from dvcc_pipeline.contracts import FeedContract, load_contract
-from dvcc_pipeline.ingestion.receipt import REJECTED, Problem, Receipt, shown_value
-from dvcc_pipeline.ingestion.validator import name_problem, sha256_of
+from dvcc_pipeline.config import FEEDS, Settings
+from dvcc_pipeline.contracts import FeedContract, contract_for_filename, load_contract, load_partners
+from dvcc_pipeline.ingestion.boxes import send_receipt
+from dvcc_pipeline.ingestion.receipt import UNKNOWN_FOLDER, Problem, Receipt, display_name, shown_value
+from dvcc_pipeline.ingestion.safe import safe_name
+from dvcc_pipeline.ingestion.validator import name_problem
 
 _TEMPORARY_SUFFIXES = (".part", ".tmp")
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,8 @@ class PendingDelivery:
     period: str
     supplier: str
     version: int
+    partner: str | None = None
+    """The partner whose box it came from; None for landing."""
 
 
 @dataclass
@@ -46,12 +48,6 @@ def is_temporary(name: str) -> bool:
     return name.startswith(".") or name.endswith(_TEMPORARY_SUFFIXES)
 
 
-def safe_name(name: str) -> str:
-    """A file name that is safe inside our folders, whatever the partner called it."""
-    cleaned = _UNSAFE.sub("_", name).replace("..", "_").lstrip(".")
-    return cleaned[:150] or "naamloos"
-
-
 def new_delivery_id(sha256: str | None = None) -> str:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     return f"{stamp}-{(sha256 or secrets.token_hex(8))[:8]}"
@@ -61,106 +57,151 @@ def now_iso() -> str:
     return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
-def stray_problem(path: Path, contract: FeedContract | None) -> Problem:
+def stray_problem(path: Path, contract: FeedContract | None, unknown_folder: bool = False) -> Problem:
     """Why an entry in a landing folder is not a delivery, with the name that was expected."""
     info = path.lstat()
-    expected = name_problem(contract, path.name)
+    name = display_name(path.name)
+    shown = shown_value(name)
+    in_partners = path.parent.parent.name == "partners" or (
+        path.parent.name == "partners" and path.parent.parent.name != "landing"
+    )
+    if unknown_folder and in_partners:
+        where = (
+            "direct in partners/"
+            if path.parent.name == "partners"
+            else f"in partners/`{shown_value(display_name(path.parent.name))}`, en dat is geen geregistreerde partner"
+        )
+        return Problem(
+            UNKNOWN_FOLDER,
+            None,
+            f"`{shown}` staat {where}; een partner levert in partners/<partner>/in/, "
+            "met <partner> een partner uit data_contracts/partners.yaml",
+        )
+    if unknown_folder:
+        where = (
+            "direct in landing/"
+            if path.parent.name == "landing"
+            else f"in de onbekende map `{shown_value(display_name(path.parent.name))}`"
+        )
+        return Problem(
+            UNKNOWN_FOLDER,
+            None,
+            f"`{shown}` staat {where}; lever in de map van de feed: landing/<feed>/, "
+            f"met <feed> een van {', '.join(FEEDS)}",
+        )
+    expected = name_problem(contract, name)
     if stat.S_ISLNK(info.st_mode):
         return Problem(
-            "geen_bestand",
-            None,
-            f"`{shown_value(path.name)}` is een symbolische koppeling; die worden niet gevolgd. {expected.message}",
+            "geen_bestand", None, f"`{shown}` is een symbolische koppeling; die worden niet gevolgd. {expected.message}"
         )
     if stat.S_ISDIR(info.st_mode):
-        return Problem("geen_bestand", None, f"`{shown_value(path.name)}` is een map, geen bestand. {expected.message}")
+        return Problem("geen_bestand", None, f"`{shown}` is een map, geen bestand. {expected.message}")
     if not stat.S_ISREG(info.st_mode):
-        return Problem("geen_bestand", None, f"`{shown_value(path.name)}` is geen gewoon bestand. {expected.message}")
+        return Problem("geen_bestand", None, f"`{shown}` is geen gewoon bestand. {expected.message}")
     return expected
 
 
-def scan_landing(settings: Settings, feed_id: str, now: float | None = None) -> LandingScan:
-    """Deliveries ready to ingest (sorted by period, supplier, version) and strays."""
-    contract = load_contract(feed_id)
-    folder = settings.landing_for(feed_id)
-    scan = LandingScan()
+def _settled_entries(folder: Path, settings: Settings, now: float) -> Iterator[tuple[Path, os.stat_result]]:
+    """The entries of a drop folder past the protocol: no temporary names, older than the settle time."""
     if not folder.is_dir() or folder.is_symlink():
-        return scan
-    now = time.time() if now is None else now
+        return
     with os.scandir(folder) as entries:
         for entry in entries:
             if is_temporary(entry.name):
                 continue
             info = entry.stat(follow_symlinks=False)
-            if now - info.st_mtime < settings.settle_seconds:
-                continue
-            path = folder / entry.name
-            identity = None
-            if stat.S_ISREG(info.st_mode) and ".." not in entry.name:
-                identity = contract.identify(entry.name)
-            if identity is None:
-                scan.strays.append(path)
-            else:
-                scan.deliveries.append(
-                    PendingDelivery(path, entry.name, identity.period, identity.supplier, identity.version)
-                )
-    scan.deliveries.sort(key=lambda d: (d.period, d.supplier, d.version, d.name))
+            if now - info.st_mtime >= settings.settle_seconds:
+                yield folder / entry.name, info
+
+
+def _plain_file(path: Path, info: os.stat_result) -> bool:
+    return stat.S_ISREG(info.st_mode) and ".." not in path.name
+
+
+def scan_landing(settings: Settings, feed_id: str, now: float | None = None) -> LandingScan:
+    """Deliveries of a feed ready to ingest (sorted by period, supplier, version) and strays,
+    from `landing/<feed_id>/` and from every partner box whose files are routed to this feed."""
+    contract = load_contract(feed_id)
+    scan = LandingScan()
+    now = time.time() if now is None else now
+    for path, info in _settled_entries(settings.landing_for(feed_id), settings, now):
+        identity = contract.identify(path.name) if _plain_file(path, info) else None
+        if identity is None:
+            scan.strays.append(path)
+        else:
+            scan.deliveries.append(
+                PendingDelivery(path, path.name, identity.period, identity.supplier, identity.version)
+            )
+    _scan_boxes(settings, feed_id, now, scan)
+    scan.deliveries.sort(key=lambda d: (d.period, d.supplier, d.version, d.name, str(d.path)))
     scan.strays.sort()
     return scan
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    """The entry itself sits directly in `folder` (its parent resolved, the entry not)."""
-    return Path(os.path.realpath(path.parent)) == Path(os.path.realpath(folder))
+def _scan_boxes(settings: Settings, feed_id: str, now: float, scan: LandingScan) -> None:
+    """Box files go to the feed whose name pattern they match; a name the partner may not use
+    is a stray of that feed (refused at intake), one that matches no feed a stray of the
+    partner's first feed."""
+    for partner in load_partners().values():
+        for path, info in _settled_entries(settings.box_in(partner.id), settings, now):
+            found = contract_for_filename(path.name) if _plain_file(path, info) else None
+            if found is None:
+                if partner.feeds[0] == feed_id:
+                    scan.strays.append(path)
+                continue
+            contract, identity = found
+            if contract.feed_id != feed_id:
+                continue
+            if partner.refusal(contract, identity):
+                scan.strays.append(path)
+            else:
+                scan.deliveries.append(
+                    PendingDelivery(path, path.name, identity.period, identity.supplier, identity.version, partner.id)
+                )
 
 
-def move_entry(source: Path, folder: Path, delivery_id: str, read_only: bool = False) -> Path:
-    """Move a landing entry (never following it) to `folder/<id>__<safe name>`."""
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{delivery_id}__{safe_name(source.name)}"
-    if target.exists() or target.is_symlink():
-        target = folder / f"{delivery_id}-{secrets.token_hex(2)}__{safe_name(source.name)}"
-    try:
-        os.rename(source, target)
-    except OSError:
-        shutil.move(str(source), str(target))
-    if read_only and not target.is_symlink():
-        target.chmod(0o444)
-    return target
+def unknown_entries(settings: Settings) -> list[Path]:
+    """Entries no feed will ever pick up: files directly in `landing/` and whatever sits in a
+    folder of `landing/` that is not a feed's (temporary upload names excepted)."""
+    # Under `partners/`: files directly in it and whatever sits in a folder no partner is registered for.
+    boxes = _unknown_entries_in(settings.partners_dir, set(load_partners())) if settings.partners_dir.is_dir() else []
+    return sorted(_unknown_entries_in(settings.landing_dir, set(FEEDS)) + boxes)
+
+
+def _unknown_entries_in(root: Path, known: set[str]) -> list[Path]:
+    """Files directly in `root` and the contents of its folders not named in `known`."""
+    if not root.is_dir():
+        return []
+    found: list[Path] = []
+    with os.scandir(root) as entries:
+        for entry in entries:
+            if is_temporary(entry.name) or (entry.name in known and entry.is_dir(follow_symlinks=False)):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                with os.scandir(entry.path) as inner:
+                    found += [Path(i.path) for i in inner if not is_temporary(i.name)]
+            else:
+                found.append(Path(entry.path))
+    return found
+
+
+def destination(folder: Path, delivery_id: str, name: str) -> Path:
+    """Where an entry goes in the archive or quarantine: `<id>__<safe name>`."""
+    return folder / f"{delivery_id}__{safe_name(name)}"
+
+
+def receipt_path_for(settings: Settings, feed_id: str | None, file_name: str, delivery_id: str) -> Path:
+    return settings.receipts_dir / safe_name(feed_id or "onbekend") / f"{safe_name(file_name)}.{delivery_id}.json"
 
 
 def write_receipt(settings: Settings, receipt: Receipt) -> Path:
-    """Write `receipts/<feed>/<name>.<delivery_id>.json` and its Markdown twin."""
-    folder = settings.receipts_dir / safe_name(receipt.feed_id or "onbekend")
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = f"{safe_name(receipt.file_name)}.{receipt.delivery_id}"
-    receipt.receipt_path = folder / f"{stem}.json"
-    receipt.receipt_path.write_text(receipt.to_json(), encoding="utf-8")
-    (folder / f"{stem}.md").write_text(receipt.to_markdown(), encoding="utf-8")
-    return receipt.receipt_path
-
-
-def quarantine_stray(settings: Settings, feed_id: str, path: Path) -> Receipt:
-    """Move an entry that is not a delivery for this feed to quarantine, with a receipt."""
-    contract = load_contract(feed_id)
-    folder = settings.landing_for(feed_id)
-    path = Path(path)
-    if not _inside(path, folder):
-        raise ValueError(f"{path} ligt niet in de landingsmap van {feed_id}")
-    settings.ensure_dirs()
-    problem = stray_problem(path, contract)
-    info = path.lstat()
-    sha = sha256_of(path) if stat.S_ISREG(info.st_mode) else None
-    receipt = Receipt(
-        delivery_id=new_delivery_id(sha),
-        feed_id=feed_id,
-        file_name=path.name,
-        sha256=sha,
-        contract_version=contract.version,
-        status=REJECTED,
-        problems=[problem],
-        received_at=now_iso(),
-    )
-    receipt.archive_path = move_entry(path, settings.quarantine_dir / feed_id, receipt.delivery_id)
-    receipt.processed_at = now_iso()
-    write_receipt(settings, receipt)
-    return receipt
+    """Write `receipts/<feed>/<name>.<delivery_id>.json` and its Markdown twin, each atomically."""
+    path = receipt_path_for(settings, receipt.feed_id, receipt.file_name, receipt.delivery_id or "")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    receipt.receipt_path = path
+    for target, text in ((path.with_suffix(".md"), receipt.to_markdown()), (path, receipt.to_json())):
+        temporary = target.with_name(f".{target.name}.tmp")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, target)
+    send_receipt(settings, receipt)
+    return path

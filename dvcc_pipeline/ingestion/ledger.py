@@ -38,9 +38,12 @@ CREATE TABLE IF NOT EXISTS {LEDGER} (
     ontvangstbewijs VARCHAR,
     problemen JSON,
     vervangen_door VARCHAR,
-    verwijderd_op TIMESTAMP
+    verwijderd_op TIMESTAMP,
+    partner VARCHAR
 )
 """
+
+_PARTNER_MARK = "deliveries.partner"
 
 _RETENTION_DDL = f"""
 CREATE TABLE IF NOT EXISTS {RETENTION_LOG} (
@@ -82,14 +85,18 @@ def ensure_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
     One catalogue query first: on a warehouse that already has them (every file but the
     first), eight CREATE statements per file would cost several milliseconds.
     """
-    wanted = {LEDGER.split(".")[1], RETENTION_LOG.split(".")[1], *FEEDS}
+    wanted = {LEDGER.split(".")[1], RETENTION_LOG.split(".")[1], *FEEDS, _PARTNER_MARK}
     present = conn.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'raw'"
+        f"""SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'raw'
+        UNION ALL SELECT '{_PARTNER_MARK}' FROM duckdb_columns() WHERE database_name = current_database()
+            AND schema_name = 'raw' AND table_name = 'deliveries' AND column_name = 'partner'"""
     ).fetchall()
     if wanted <= {name for (name,) in present}:
         return
     conn.execute("CREATE SCHEMA IF NOT EXISTS raw")
     conn.execute(_LEDGER_DDL)
+    # Warehouses from before the partner boxes: the column is added, earlier rows keep NULL (landing).
+    conn.execute(f"ALTER TABLE {LEDGER} ADD COLUMN IF NOT EXISTS partner VARCHAR")
     conn.execute(_RETENTION_DDL)
     for contract in all_contracts():
         ensure_feed_table(conn, contract)
@@ -100,9 +107,9 @@ def record(conn: duckdb.DuckDBPyConnection, receipt: Receipt) -> None:
     conn.execute(
         f"""INSERT INTO {LEDGER} (levering_id, feed, bestandsnaam, periode, leverancier, versie,
             sha256, contractversie, status, rijen_totaal, rijen_geaccepteerd, rijen_afgekeurd,
-            ontvangen_op, verwerkt_op, archiefpad, ontvangstbewijs, problemen)
+            ontvangen_op, verwerkt_op, archiefpad, ontvangstbewijs, problemen, partner)
         VALUES ($id, $feed, $name, $period, $supplier, $version, $sha, $contract, $status,
-            $total, $accepted, $rejected, $received, $processed, $archive, $receipt, $problems)""",
+            $total, $accepted, $rejected, $received, $processed, $archive, $receipt, $problems, $partner)""",
         {
             "id": receipt.delivery_id,
             "feed": receipt.feed_id,
@@ -121,6 +128,7 @@ def record(conn: duckdb.DuckDBPyConnection, receipt: Receipt) -> None:
             "archive": str(receipt.archive_path) if receipt.archive_path else None,
             "receipt": str(receipt.receipt_path) if receipt.receipt_path else None,
             "problems": json.dumps([p.to_dict() for p in receipt.problems], ensure_ascii=False),
+            "partner": receipt.partner,
         },
     )
 

@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from dvcc_pipeline.contracts import FeedContract
-from dvcc_pipeline.ingestion.receipt import Problem, shown_value
+from dvcc_pipeline.ingestion.receipt import Problem, plural, shown_value
 from dvcc_pipeline.ingestion.xlsx import FORMULA, cell_text, read_sheet
 
 SRC = "__dvcc_src"
@@ -115,6 +115,15 @@ def compare_header(actual: list[str], contract: FeedContract) -> list[Problem]:
     return problems
 
 
+_DELIMITER_NAMES = {",": "komma", ";": "puntkomma", "\t": "tab", "|": "verticale streep"}
+
+
+def _delimiter_words(delimiter: str) -> str:
+    """`puntkomma (;)`: a delimiter as a partner would name it."""
+    name = _DELIMITER_NAMES.get(delimiter)
+    return f"de {name} ({delimiter})" if name and delimiter != "\t" else f"de {name or repr(delimiter)}"
+
+
 def _delimiter_problem(line: str, contract: FeedContract) -> Problem | None:
     """Recognise a file written with another delimiter than the contract's."""
     fmt = contract.file
@@ -129,8 +138,8 @@ def _delimiter_problem(line: str, contract: FeedContract) -> Problem | None:
         if len(fields) == expected or (len(own) == 1 and len(fields) > 1):
             return _file_problem(
                 "scheidingsteken",
-                f"verkeerd scheidingsteken: het bestand gebruikt {other!r}, het contract "
-                f"schrijft {fmt.delimiter!r} voor",
+                f"verkeerd scheidingsteken: het bestand gebruikt {_delimiter_words(other)}, het contract "
+                f"schrijft {_delimiter_words(fmt.delimiter)} voor",
             )
     return None
 
@@ -220,7 +229,7 @@ def structure_problems(conn: duckdb.DuckDBPyConnection, path: Path) -> list[Prob
         else:
             code, message = "regelstructuur", "kan niet als CSV-regel worden gelezen"
         first = lines[0]
-        suffix = f" (en nog {count - 1} regels)" if count > 1 else ""
+        suffix = f" (en nog {plural(count - 1, 'regel', 'regels')})" if count > 1 else ""
         problems.append(Problem(code, None, f"regel {first}: {message}{suffix}", lines, int(count)))
     return problems
 

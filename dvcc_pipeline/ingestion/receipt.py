@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,8 @@ STATUS_LABELS = {
     REPLACED: "Vervangen door een correctie",
 }
 
+UNKNOWN_FOLDER = "onbekende_map"
+
 FIRST_ROWS = 10
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -36,6 +40,41 @@ def shown_value(value: object, limit: int = 40) -> str:
     if len(text) > limit:
         text = text[:limit] + "…"
     return neutralise_formula(text)
+
+
+def quoted(value: object, limit: int = 40) -> str:
+    """A partner value inside a sentence, in single quotes exactly once (`'-250.00'`).
+
+    Inside a sentence no formula guard is needed (the sentence does not start with the value),
+    so the value is shown as delivered, only shortened and kept on one line.
+    """
+    text = str(value).replace("\r", " ").replace("\n", " ").replace("`", "'")
+    return f"'{text[:limit] + '…' if len(text) > limit else text}'"
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """`1 rij`, `2 rijen`: Dutch singular or plural with the number."""
+    return f"{count} {one if count == 1 else many}"
+
+
+_VERSION_SUFFIX = re.compile(r"_v[0-9]+$")
+
+
+def version_name(file_name: str, version: int) -> str:
+    """The name of version `version` of a delivery: `politie_registraties_2024Q3_v2.csv`."""
+    stem, dot, extension = file_name.rpartition(".")
+    if not dot:
+        stem, extension = file_name, ""
+    stem = _VERSION_SUFFIX.sub("", stem)
+    return f"{stem}_v{version}" + (f".{extension}" if extension else "")
+
+
+def display_name(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 shown as `\\xNN`, so a receipt can hold any name.
+
+    The file itself keeps its bytes; only what people read is escaped.
+    """
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 @dataclass
@@ -78,6 +117,8 @@ class Receipt:
     received_at: str | None = None
     processed_at: str | None = None
     restricted: bool = False
+    partner: str | None = None
+    """The partner whose box the file came from; None for the data team's drops in landing."""
 
     @property
     def exit_code(self) -> int:
@@ -95,6 +136,7 @@ class Receipt:
             "bestandsnaam": self.file_name,
             "periode": self.period,
             "leverancier": self.supplier,
+            "partner": self.partner,
             "versie": self.version,
             "sha256": self.sha256,
             "contractversie": self.contract_version,
@@ -103,8 +145,8 @@ class Receipt:
             "rijen_geaccepteerd": self.rows_accepted,
             "rijen_afgekeurd": self.rows_rejected,
             "problemen": [p.to_dict() for p in self.problems],
-            "archiefpad": str(self.archive_path) if self.archive_path else None,
-            "ontvangstbewijs": str(self.receipt_path) if self.receipt_path else None,
+            "archiefpad": _home_relative(self.archive_path),
+            "ontvangstbewijs": _home_relative(self.receipt_path),
             "ontvangen_op": self.received_at,
             "verwerkt_op": self.processed_at,
         }
@@ -122,11 +164,12 @@ class Receipt:
             "",
             f"- Feed: {_md(self.feed_id or 'onbekend')}",
             f"- Levering: {_md(self.delivery_id or '(alleen gecontroleerd, niet geleverd)')}",
-            f"- Periode: {_md(self.period or '-')}, leverancier: {_md(self.supplier or '-')}, "
+            f"- Periode: {_md_or_dash(self.period)}, leverancier: {_md_or_dash(self.supplier)}, "
             f"versie: {self.version if self.version is not None else '-'}",
-            f"- Contractversie: {_md(self.contract_version or '-')}",
+            f"- Contractversie: {_md_or_dash(self.contract_version)}",
             f"- SHA-256: {self.sha256 or '-'}",
-            f"- Rijen: {self.rows_total} totaal, {self.rows_accepted} geaccepteerd, {self.rows_rejected} afgekeurd",
+            f"- Rijen: {self.rows_total} totaal, {self.rows_accepted} geaccepteerd, {self.rows_rejected} afgekeurd"
+            + (" (het hele bestand)" if self.status == REJECTED and self.rows_total else ""),
         ]
         if self.processed_at:
             lines.append(f"- Verwerkt op: {self.processed_at}")
@@ -140,8 +183,9 @@ class Receipt:
             ]
             for p in self.problems:
                 rows = ", ".join(str(r) for r in p.rows) or "-"
+                count = str(p.count) if p.count else "hele bestand"
                 lines.append(
-                    f"| {_md(p.code)} | {_md(p.column) if p.column else '-'} | {_md(p.message)} | {rows} | {p.count} |"
+                    f"| {_md(p.code)} | {_md(p.column) if p.column else '-'} | {_md(p.message)} | {rows} | {count} |"
                 )
         else:
             lines.append("Geen bevindingen.")
@@ -149,10 +193,60 @@ class Receipt:
             lines += [
                 "",
                 "Het bestand bevat vermoedelijk persoonsgegevens en is apart gezet in de beperkte "
-                "quarantaine. Niets ervan is in het datawarehouse geladen. Lever een nieuw "
-                "bestand zonder persoonsgegevens aan.",
+                "quarantaine. Niets ervan is in het datawarehouse geladen.",
             ]
+        lines += ["", "## Wat nu?", "", self.next_step()]
         return "\n".join(lines) + "\n"
+
+    def next_step(self) -> str:
+        """What the partner should do now, in words, with the exact name of the next delivery."""
+        codes = {p.code for p in self.problems}
+        if self.status == DUPLICATE:
+            return "Niets: dit bestand was al ontvangen en verwerkt."
+        if self.status == REPLACED:
+            return "Niets: een latere versie van dit bestand vervangt deze levering."
+        if self.version is None:  # the name says nothing: no version to count on
+            if "onbekende_bestandsnaam" in codes or UNKNOWN_FOLDER in codes:
+                return "Geef het bestand een naam zoals hierboven beschreven en lever het opnieuw aan."
+            return "Lever het bestand opnieuw aan als gewoon bestand met een naam zoals hierboven beschreven."
+        if "versie_niet_hoger" in codes:
+            return "Lever de correctie aan onder de naam die hierboven staat (een hoger versienummer)."
+        name = f"`{_md(version_name(self.file_name, self.version + 1))}`"
+        if self.status == ACCEPTED:
+            return f"Niets. Wilt u later iets corrigeren: lever dan het hele bestand opnieuw als {name}."
+        if self.status == ACCEPTED_WITH_REJECTS:
+            return (
+                f"De geaccepteerde rijen zijn geladen; de afgekeurde rijen niet. Herstel die rijen en lever "
+                f"het hele bestand opnieuw als {name}: die versie vervangt deze levering volledig."
+            )
+        if self.restricted or "persoonsgegevens" in codes:
+            fix = "Haal de persoonsgegevens uit het bestand (de kolommen hierboven)"
+        elif "scheidingsteken" in codes:
+            fix = "Sla het bestand op met het scheidingsteken dat het contract vraagt (zie hierboven)"
+        elif "drempel_overschreden" in codes:
+            fix = "Herstel de ongeldige rijen (zie de bevindingen)"
+        elif "interne_fout" in codes:
+            return "Niets: het datateam zoekt de fout uit en neemt contact met u op."
+        else:
+            fix = "Herstel wat hierboven staat"
+        return f"{fix} en lever het hele bestand opnieuw aan als {name}. Er is niets van dit bestand geladen."
+
+
+def _home_relative(path: Path | None) -> str | None:
+    """A stored path relative to DVCC_HOME, so a receipt never shows the server's folders."""
+    if path is None:
+        return None
+    from dvcc_pipeline.config import get_settings
+
+    try:
+        return Path(path).resolve().relative_to(get_settings().home.resolve()).as_posix()
+    except ValueError:  # outside DVCC_HOME: only the name
+        return Path(path).name
+
+
+def _md_or_dash(text: str | None) -> str:
+    """A value, or `-` when there is none (the dash is ours: no formula guard for it)."""
+    return _md(text) if text else "-"
 
 
 def _md(text: str) -> str:

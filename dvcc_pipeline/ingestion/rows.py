@@ -26,7 +26,7 @@ from dvcc_pipeline.contracts import (
     compile_expression,
     quote_identifier,
 )
-from dvcc_pipeline.ingestion.receipt import FIRST_ROWS, Problem, shown_value
+from dvcc_pipeline.ingestion.receipt import FIRST_ROWS, Problem, plural, quoted
 
 CHECKED = "__dvcc_checked"
 _DATA = "__dvcc_checked_data"
@@ -399,8 +399,8 @@ def summarise(conn: duckdb.DuckDBPyConnection, plan: CheckPlan, rejects: str | N
         check = plan.checks[k]
         rows = sorted(int(r) for r in values[2 * n])
         value = values[2 * n + 1]
-        more = f" (en nog {count - 1} rijen)" if count > 1 else ""
-        shown = f"'{shown_value(value)}' " if check.show_value else ""
+        more = f" (en nog {plural(count - 1, 'rij', 'rijen')})" if count > 1 else ""
+        shown = f"{quoted(value)} " if check.show_value else ""
         problems.append(
             Problem(
                 check.code,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import duckdb
 
 from dvcc_pipeline.ingestion.reader import SRC
-from dvcc_pipeline.ingestion.receipt import FIRST_ROWS, Problem, shown_value
+from dvcc_pipeline.ingestion.receipt import FIRST_ROWS, Problem, plural, shown_value
 
 # Boundaries exclude letters, digits, '_' and '-' so identifiers such as P0123ABC… or
 # RABO-000123456 are not mistaken for numbers; a '.' or ',' followed by a digit belongs
@@ -230,7 +230,7 @@ def screen_personal_data(
     for index, kind, hits, first_rows in rows:
         name = shown_value(header[index]) if header[index] else f"kolom {index + 1}"
         first_rows = sorted(int(r) for r in first_rows)
-        more = f" (en nog {hits - 1} rijen)" if hits > 1 else ""
+        more = f" (en nog {plural(hits - 1, 'rij', 'rijen')})" if hits > 1 else ""
         problems.append(
             Problem(
                 code="persoonsgegevens",

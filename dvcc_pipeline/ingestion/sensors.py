@@ -1,4 +1,6 @@
-"""One sensor per feed on its landing folder.
+"""One sensor per feed on its landing folder and the partner boxes routed to it.
+
+Each tick launches at most one ingestion run per feed, over every period with new files.
 
 The sensor only decides *what* to run: :func:`scan_landing` applies the delivery protocol
 (temporary names ignored, settle time, strays). The cursor remembers the fingerprint of
@@ -13,10 +15,12 @@ from collections import defaultdict
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from dvcc_pipeline.config import FEEDS, get_settings
 from dvcc_pipeline.ingestion import scan_landing
-from dvcc_pipeline.ingestion.assets import INGESTION_JOBS, PARTITIONS, landing_opruimen
+from dvcc_pipeline.ingestion.assets import INGESTION_JOBS, PARTITIONS, drop_key, landing_opruimen
+from dvcc_pipeline.recovery import ABORTED_TAG
 
 
 def _fingerprint(path: Path) -> str:
@@ -24,43 +28,75 @@ def _fingerprint(path: Path) -> str:
     return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
+def _aborted_last_run(instance: dg.DagsterInstance, feed_id: str) -> str | None:
+    """The feed's last ingestion run when its process died (see `recovery`): the files it
+    left in landing were launched already, so they are launched once more."""
+    last = instance.get_runs(filters=dg.RunsFilter(job_name=INGESTION_JOBS[feed_id].name), limit=1)
+    if last and last[0].status == dg.DagsterRunStatus.FAILURE and ABORTED_TAG in last[0].tags:
+        return last[0].run_id
+    return None
+
+
+def _ingestion_request(
+    feed_id: str, new_by_period: dict[str, list[str]], ordered_partitions: list[str], retry_of: str | None
+) -> dg.RunRequest:
+    """One ingestion run for all new periods of a feed: a partner's history of forty months is
+    one run, not forty (a single-run backfill over the range, as `dvcc run` does)."""
+    names = sorted(name for names in new_by_period.values() for name in names)
+    if retry_of:
+        names.append(retry_of)
+    run_key = hashlib.sha256("|".join(names).encode()).hexdigest()[:24]
+    job_name = INGESTION_JOBS[feed_id].name
+    if len(new_by_period) == 1:
+        return dg.RunRequest(run_key=run_key, job_name=job_name, partition_key=next(iter(new_by_period)))
+    positions = sorted(ordered_partitions.index(period) for period in new_by_period)
+    return dg.RunRequest(
+        run_key=run_key,
+        job_name=job_name,
+        tags={
+            ASSET_PARTITION_RANGE_START_TAG: ordered_partitions[positions[0]],
+            ASSET_PARTITION_RANGE_END_TAG: ordered_partitions[positions[-1]],
+        },
+    )
+
+
 def build_landing_sensor(feed_id: str) -> dg.SensorDefinition:
     @dg.sensor(
         name=f"landing_{feed_id}",
         jobs=[INGESTION_JOBS[feed_id], landing_opruimen],
-        minimum_interval_seconds=30,
+        minimum_interval_seconds=get_settings().sensor_interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description=f"Kijkt in landing/{feed_id}/ en start een ingestie-run per nieuwe periode.",
+        description=(
+            f"Kijkt in landing/{feed_id}/ en in de partnerboxen (partners/<partner>/in/) en start "
+            "één ingestie-run voor alle nieuwe perioden."
+        ),
     )
     def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         settings = get_settings()
         seen: dict[str, str] = json.loads(context.cursor or "{}")
         scan = scan_landing(settings, feed_id)
-        current = {d.name: _fingerprint(d.path) for d in scan.deliveries}
-        current.update({p.name: _fingerprint(p) for p in scan.strays})
+        keys = {path: drop_key(settings, path) for path in (*(d.path for d in scan.deliveries), *scan.strays)}
+        current = {keys[path]: _fingerprint(path) for path in keys}
+        retry = _aborted_last_run(context.instance, feed_id)
         new_by_period: dict[str, list[str]] = defaultdict(list)
         for delivery in scan.deliveries:
-            if seen.get(delivery.name) != current[delivery.name]:
-                new_by_period[delivery.period].append(f"{delivery.name}@{current[delivery.name]}")
-        known = set(context.instance.get_dynamic_partitions(PARTITIONS[feed_id].name))
-        run_requests = [
-            dg.RunRequest(
-                run_key=hashlib.sha256("|".join(sorted(names)).encode()).hexdigest()[:24],
-                job_name=INGESTION_JOBS[feed_id].name,
-                partition_key=period,
-            )
-            for period, names in sorted(new_by_period.items())
-        ]
-        new_strays = [p for p in scan.strays if seen.get(p.name) != current[p.name]]
+            key = keys[delivery.path]
+            if retry or seen.get(key) != current[key]:
+                new_by_period[delivery.period].append(f"{key}@{current[key]}")
+        known = list(context.instance.get_dynamic_partitions(PARTITIONS[feed_id].name))
+        new_partitions = sorted(set(new_by_period) - set(known))
+        run_requests = []
+        if new_by_period:
+            run_requests.append(_ingestion_request(feed_id, new_by_period, [*known, *new_partitions], retry_of=retry))
+        new_strays = [p for p in scan.strays if seen.get(keys[p]) != current[keys[p]]]
         if new_strays:
             run_requests.append(
                 dg.RunRequest(
-                    run_key="opruimen:" + "|".join(f"{p.name}@{current[p.name]}" for p in new_strays),
+                    run_key="opruimen:" + "|".join(f"{keys[p]}@{current[keys[p]]}" for p in new_strays),
                     job_name=landing_opruimen.name,
                     run_config={"ops": {"quarantaine_onbekende_bestanden": {"config": {"feed_id": feed_id}}}},
                 )
             )
-        new_partitions = sorted(set(new_by_period) - known)
         return dg.SensorResult(
             run_requests=run_requests,
             cursor=json.dumps(current, sort_keys=True),

@@ -16,10 +16,13 @@ import duckdb
 from dvcc_pipeline.contracts import (
     FeedContract,
     FileIdentity,
+    Partner,
+    all_contracts,
     contract_for_filename,
     load_contract,
     period_bounds,
 )
+from dvcc_pipeline.ingestion.boxes import refusal
 from dvcc_pipeline.ingestion.reader import (
     REJECTS,
     SRC,
@@ -61,12 +64,10 @@ def sha256_of(path: Path) -> str:
 def name_problem(contract: FeedContract | None, file_name: str) -> Problem:
     """The receipt line for a file whose name matches no delivery pattern."""
     if contract is None:
-        expected = "een bestandsnaam uit een van de datacontracten"
+        examples = ", ".join(f"`{c.file.name_example}`" for c in all_contracts())
+        expected = f"een bestandsnaam volgens een van de datacontracten, zoals {examples}"
     else:
-        expected = (
-            f"een naam volgens het patroon `{contract.file.name_pattern.pattern}` "
-            f"(bijvoorbeeld `{contract.file.name_example}`)"
-        )
+        expected = f"een naam volgens het contract {contract.feed_id}: {contract.name_in_words()}"
     return Problem(
         "onbekende_bestandsnaam",
         None,
@@ -142,9 +143,12 @@ def check_file(
     return CheckOutcome(status, rows.rows_total, valid, rows.rows_invalid, problems, outputs=plan.outputs)
 
 
-def validate_file(path: Path, contract_id: str | None = None) -> Receipt:
-    """Run every check on a file without touching DVCC_HOME (for `dvcc validate`)."""
+def validate_file(path: Path, contract_id: str | None = None, partner: Partner | None = None) -> Receipt:
+    """Run every check on a file without touching DVCC_HOME (for `dvcc validate`); with a
+    partner, first whether the name fits that partner's box, as the intake would decide."""
     path = Path(path)
+    if partner is not None and contract_id is None and contract_for_filename(path.name) is None:
+        contract_id = partner.feeds[0]  # the expected name of the partner's own feed
     contract = load_contract(contract_id) if contract_id else None
     identity = contract.identify(path.name) if contract else None
     if contract is None:
@@ -163,6 +167,12 @@ def validate_file(path: Path, contract_id: str | None = None) -> Receipt:
         identity.supplier,
         identity.version,
     )
+    if partner is not None:
+        receipt.partner = partner.id
+        refused = refusal(partner, contract, identity)
+        if refused is not None:
+            receipt.problems = [refused]
+            return receipt
     receipt.contract_version = contract.version
     receipt.sha256 = sha256_of(path)
     conn = duckdb.connect()

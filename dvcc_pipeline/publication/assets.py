@@ -94,8 +94,14 @@ def published(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 )
 def gemeente_extracten(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     written = write_municipality_extracts(get_settings())
+    sizes = [path.stat().st_size for path in written.values()]
     return dg.MaterializeResult(
-        metadata={"gemeenten": len(written), "bestanden": dg.MetadataValue.json(sorted(written))}
+        metadata={
+            "gemeenten": len(written),
+            "bestanden": dg.MetadataValue.json(sorted(written)),
+            "totale_grootte_mb": round(sum(sizes) / 1e6, 2),
+            "grootste_mb": round(max(sizes, default=0) / 1e6, 2),
+        }
     )
 
 

@@ -20,7 +20,9 @@ from dvcc_pipeline.config import CONTRACTS_DIR
 PUBLISHED_CONTRACT_PATH = CONTRACTS_DIR / "published.yaml"
 
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-_PHYSICAL_TYPE = re.compile(r"^(VARCHAR|BOOLEAN|INTEGER|BIGINT|DOUBLE|DATE|TIMESTAMP|JSON|DECIMAL\(\d{1,2},\d{1,2}\))$")
+_SCALAR = r"VARCHAR|BOOLEAN|INTEGER|BIGINT|DOUBLE|DATE|TIMESTAMP|DECIMAL\(\d{1,2},\d{1,2}\)"
+_PHYSICAL_TYPE = re.compile(rf"^({_SCALAR})$")
+_VERSION = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{1,2}$")
 
 
 def identifier(name: str) -> str:
@@ -164,6 +166,12 @@ class PublishedContract:
     version: str
     policy: PublicationPolicy
     tables: tuple[PublishedTable, ...]
+    minimum_reader_version: str  # the oldest DuckDB that must open every published file
+
+    @property
+    def storage_version(self) -> str:
+        """The DuckDB STORAGE_VERSION the published files are written with."""
+        return f"v{self.minimum_reader_version}"
 
     def table(self, name: str) -> PublishedTable:
         for table in self.tables:
@@ -213,11 +221,31 @@ def _custom(props: list[Any] | None) -> dict[str, Any]:
     return {p.property: p.value for p in props or []}
 
 
-def _column(prop: Any) -> Column:
-    options = prop.logicalTypeOptions or {}
+def _scalar_type(prop: Any) -> str:
     physical = (prop.physicalType or "").replace(" ", "").upper()
     if not _PHYSICAL_TYPE.match(physical):
         raise ValueError(f"onbekend type {prop.physicalType!r} voor kolom {prop.name!r}")
+    return physical
+
+
+def _physical_type(prop: Any) -> str:
+    """A scalar type, or for an array (LIST) of objects the DuckDB list of structs its `items`
+    describe, spelled as DuckDB's DESCRIBE prints it. LIST/STRUCT is how datacontract-cli reads it."""
+    if prop.logicalType != "array":
+        return _scalar_type(prop)
+    items = prop.items
+    if items is None or items.logicalType != "object" or not items.properties:
+        raise ValueError(f"kolom {prop.name!r}: een array heeft items met logicalType object en properties")
+    for field_ in items.properties:
+        identifier(field_.name)
+    if (prop.physicalType or "").upper() != "LIST" or (items.physicalType or "").upper() != "STRUCT":
+        raise ValueError(f"kolom {prop.name!r}: een array is physicalType LIST met items van physicalType STRUCT")
+    return "STRUCT(" + ", ".join(f"{p.name} {_scalar_type(p)}" for p in items.properties) + ")[]"
+
+
+def _column(prop: Any) -> Column:
+    options = prop.logicalTypeOptions or {}
+    physical = _physical_type(prop)
     identifier(prop.name)
     return Column(
         name=prop.name,
@@ -349,7 +377,11 @@ def parse_published_contract(path: Path) -> PublishedContract:
     """Parse and validate the contract with the ODCS pydantic model."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     model = OpenDataContractStandard.model_validate(raw)
-    policy = _custom(model.customProperties)["publicationPolicy"]
+    custom = _custom(model.customProperties)
+    policy = custom["publicationPolicy"]
+    reader = str((custom.get("readerCompatibility") or {}).get("minimumDuckdbVersion", ""))
+    if not _VERSION.match(reader):
+        raise ValueError(f"readerCompatibility.minimumDuckdbVersion ontbreekt of is ongeldig: {reader!r}")
     tables = tuple(_table(obj) for obj in model.schema_ or [])
     _check_links(tables)
     return PublishedContract(
@@ -362,6 +394,7 @@ def parse_published_contract(path: Path) -> PublishedContract:
             region_hierarchy=tuple(policy["regionHierarchy"]),
         ),
         tables=tables,
+        minimum_reader_version=reader,
     )
 
 

@@ -6,6 +6,10 @@ control) and `os.replace` swaps it in, so an open reader keeps its snapshot (the
 the next reader sees the new version. The `publicatie` table is carried over from the live
 file, so it keeps the history of every publication. Parquet copies and per-municipality
 extracts are derived from the finished, suppressed file, never from the marts.
+
+Every DuckDB file is written with the storage version of the oldest reader the contract
+promises (`readerCompatibility`), not this DuckDB's own, so the DuckDB that BI tools and
+notebooks embed can open it.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from pathlib import Path
 import duckdb
 
 from dvcc_pipeline.config import REPO_ROOT, Settings, get_settings
+from dvcc_pipeline.faults import checkpoint
 from dvcc_pipeline.publication.audit import audited_tables
 from dvcc_pipeline.publication.contract import (
     PublishedContract,
@@ -40,6 +45,10 @@ PREVIEW_TABLE = "ind_delictsvormen_jaar"
 PREVIEW_YEAR = 2024
 # the interval audit's figures that go into the publicatie row
 AUDIT_COLUMNS = ("cellen_onderdrukt", "cellen_terug_te_rekenen", "cellen_te_smal", "identiteiten")
+# Every table takes at least one block; with DuckDB's default 256 kB blocks a small extract is
+# as large as the whole publication. The smallest block size keeps extracts small and is read
+# by every DuckDB the contract promises (the compatibility test opens one).
+EXTRACT_BLOCK_SIZE = 16_384
 
 
 @dataclass
@@ -115,7 +124,8 @@ def _write_publication_row(
 ) -> int:
     """Carry the history over from the live file and add this publication; returns #deliveries."""
     table = contract.table(PUBLICATION_TABLE)
-    columns = ", ".join(f"{identifier(c.name)} {c.physical_type}" for c in table.columns)
+    types = {c.name: c.physical_type for c in table.columns}
+    columns = ", ".join(f"{identifier(name)} {kind}" for name, kind in types.items())
     conn.execute(f"CREATE TABLE main.{identifier(PUBLICATION_TABLE)} ({columns})")
     if live.exists():
         conn.execute("ATTACH ? AS vorige (READ_ONLY)", [str(live)])
@@ -123,27 +133,30 @@ def _write_publication_row(
             if _relation_exists(conn, "vorige", "main", PUBLICATION_TABLE):
                 history = f"vorige.main.{identifier(PUBLICATION_TABLE)}"
                 earlier = {r[0] for r in conn.execute(f"DESCRIBE {history}").fetchall()}
-                names = ", ".join(identifier(c.name) for c in table.columns if c.name in earlier)
+                kept = {name: kind for name, kind in types.items() if name in earlier}
+                names = ", ".join(identifier(name) for name in kept)
+                # Cast, so history written under an older contract (leveringen as JSON, no audit
+                # columns) carries over.
+                values = ", ".join(f"CAST({identifier(name)} AS {kind})" for name, kind in kept.items())
                 conn.execute(
                     f"INSERT INTO main.{identifier(PUBLICATION_TABLE)} ({names}) "
-                    f"SELECT {names} FROM vorige.main.{identifier(PUBLICATION_TABLE)}"
+                    f"SELECT {values} FROM vorige.main.{identifier(PUBLICATION_TABLE)}"
                 )
         finally:
             conn.execute("DETACH vorige")
-    leveringen = "[]"
-    count = 0
+    leveringen: list[dict[str, str]] = []
     if _relation_exists(conn, "wh", "raw", "deliveries"):
-        leveringen, count = conn.execute(
-            """SELECT coalesce(to_json(list({'levering_id': levering_id, 'feed': feed, 'periode': periode,
-                                              'sha256': sha256} ORDER BY levering_id)), '[]'), count(*)
+        leveringen = conn.execute(
+            """SELECT coalesce(list({'levering_id': levering_id, 'feed': feed, 'periode': periode,
+                                      'sha256': sha256} ORDER BY levering_id), [])
                FROM wh.raw.deliveries WHERE list_contains(?, status)""",
             [list(ACCEPTED_STATUSES)],
-        ).fetchone()
+        ).fetchone()[0]
     conn.execute(
         f"""INSERT INTO main.{identifier(PUBLICATION_TABLE)}
             (publicatie_id, gepubliceerd_op, code_versie, leveringen, checks_geslaagd, checks_totaal,
              cellen_onderdrukt, cellen_terug_te_rekenen, cellen_te_smal, identiteiten)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            VALUES (?, ?, ?, CAST(? AS {types["leveringen"]}), ?, ?, ?, ?, ?, ?)""",
         [
             publicatie_id,
             datetime.now(UTC).replace(tzinfo=None),
@@ -154,7 +167,7 @@ def _write_publication_row(
             *(audit[name] for name in AUDIT_COLUMNS),
         ],
     )
-    return int(count)
+    return len(leveringen)
 
 
 def _build(
@@ -166,7 +179,7 @@ def _build(
     code_versie: str,
 ) -> tuple[list[DisclosureStats], int, ProtectionResult]:
     stats: list[DisclosureStats] = []
-    with duckdb.connect(str(path)) as conn:
+    with duckdb.connect(str(path), config={"storage_compatibility_version": contract.storage_version}) as conn:
         conn.execute("ATTACH ? AS wh (READ_ONLY)", [str(settings.warehouse_path)])
         registrations = (
             f"wh.{identifier(REGISTRATIONS[0])}.{identifier(REGISTRATIONS[1])}"
@@ -291,6 +304,7 @@ def publish(
         row_counts = _row_counts(next_path, contract)
         preview = preview_markdown(next_path)
         _fsync(next_path)
+        checkpoint("publicatie")
         os.replace(next_path, settings.published_path)
     finally:
         for leftover in (next_path, next_path.with_name(next_path.name + ".wal")):
@@ -334,7 +348,8 @@ def _extract_filter(table: PublishedTable) -> str:
 def write_municipality_extracts(
     settings: Settings | None = None, contract: PublishedContract | None = None
 ) -> dict[str, Path]:
-    """One `gemeenten/<gemeentecode>.duckdb` per municipality, cut from the published file."""
+    """One `gemeenten/<gemeentecode>.duckdb` per municipality, cut from the published file: each
+    written fresh (new file, only its rows) and swapped in by rename."""
     settings = settings or get_settings()
     contract = contract or load_published_contract()
     folder = extracts_dir(settings)
@@ -350,7 +365,10 @@ def write_municipality_extracts(
             final = folder / f"{gemeente}.duckdb"
             temporary = folder / f".{gemeente}.{uuid.uuid4().hex}.duckdb"
             own = [f"{lvl}\x1f{code}" for lvl, code in zip(hierarchy, (gemeente, basisteam, district), strict=False)]
-            conn.execute("ATTACH ? AS uit", [str(temporary)])
+            conn.execute(
+                f"ATTACH ? AS uit (STORAGE_VERSION '{contract.storage_version}', BLOCK_SIZE {EXTRACT_BLOCK_SIZE})",
+                [str(temporary)],
+            )
             try:
                 conn.execute("BEGIN TRANSACTION")  # one commit per file, not one per table
                 for table in contract.tables:

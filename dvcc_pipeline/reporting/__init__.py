@@ -25,8 +25,12 @@ def select_regions(all_regions: list[Region], basisteam: str | None, gemeente: s
         chosen = [r for r in all_regions if r.niveau == "gemeente" and r.code.upper() == gemeente.upper()]
     else:
         chosen = all_regions
+    if not chosen and basisteam:
+        valid = ", ".join(sorted(r.naam for r in all_regions if r.niveau == "basisteam"))
+        raise ValueError(f"onbekend basisteam {basisteam!r}; kies uit: {valid}")
     if not chosen:
-        raise ValueError(f"onbekend basisteam of gemeente: {basisteam or gemeente}")
+        valid = ", ".join(f"{r.code} ({r.naam})" for r in all_regions if r.niveau == "gemeente")
+        raise ValueError(f"onbekende gemeente {gemeente!r}; kies een gemeentecode uit: {valid}")
     return chosen
 
 

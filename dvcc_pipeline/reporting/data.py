@@ -8,7 +8,6 @@ suppressed, so the reader knows the true figure is somewhat higher.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -470,7 +469,7 @@ def _kwaliteit(conn: duckdb.DuckDBPyConnection, jaar: int, qn: int) -> list[Kwal
 def _missing_periods(conn: duckdb.DuckDBPyConnection, jaar: int, qn: int) -> dict[str, list[str]]:
     """Periods of this year (up to the quarter) for which the latest publication holds no delivery."""
     row = conn.execute("select leveringen from publicatie order by gepubliceerd_op desc limit 1").fetchone()
-    deliveries = json.loads(row[0]) if row and row[0] else []
+    deliveries = row[0] if row and row[0] else []  # a list of structs (contract 2.0)
     delivered: dict[str, set[str]] = {}
     for d in deliveries:
         delivered.setdefault(str(d.get("feed")), set()).add(str(d.get("periode")))

@@ -14,8 +14,9 @@ from packaging.version import Version
 
 from dvcc_pipeline.config import DBT_PROJECT_DIR
 
-# The venv's dbt, so nothing depends on PATH (the Makefile calls .venv/bin/... directly).
-DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+# The venv's dbt, so nothing depends on PATH (the Makefile calls .venv/bin/... directly),
+# through `dvcc-dbt`, which makes dbt die with the run that started it.
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dvcc-dbt"))
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR)
 

@@ -13,8 +13,22 @@ politie as (
     where bron = 'politie'
 ),
 
+-- a rejected delivery that a later version of the same feed, period and supplier put right:
+-- the partner fixed it, so it no longer counts against the source
+hersteld as (
+    select afgekeurd.levering_id
+    from leveringen as afgekeurd
+    inner join leveringen as later
+        on later.feed = afgekeurd.feed
+        and later.periode = afgekeurd.periode
+        and later.leverancier is not distinct from afgekeurd.leverancier
+        and (coalesce(later.versie, 1) > coalesce(afgekeurd.versie, 1) or later.ontvangen_op > afgekeurd.ontvangen_op)
+        and later.status in ('geaccepteerd', 'geaccepteerd_met_afkeur', 'vervangen')
+    where afgekeurd.status = 'afgekeurd'
+),
+
 -- the deliveries that stand: a duplicate was not processed again, a replaced version no
--- longer counts (its correction does)
+-- longer counts (its correction does), nor does a rejection a later version put right
 per_levering as (
     select
         bronnen.bron,
@@ -29,6 +43,7 @@ per_levering as (
     inner join bronnen on leveringen.feed = bronnen.feed
     where leveringen.status not in ('duplicaat', 'vervangen')
       and leveringen.periode is not null
+      and leveringen.levering_id not in (select levering_id from hersteld)
 ),
 
 ontvangst as (
