@@ -225,8 +225,31 @@ def test_protection_makes_the_planted_publication_pass(contract) -> None:
         _planted(conn)
         relations = {"dim_gemeente": "marts.dim_gemeente", "t_delen": "pub_t_delen", "t_totaal": "pub_t_totaal"}
         protection = protect_publication(conn, contract, relations=relations, truth=TRUTH, regions="marts.dim_gemeente")
-    assert protection.before.recovered == 1
+    assert protection.before.hidden == 1
     assert protection.after.passed and protection.added >= 1
+
+
+def test_a_saved_protection_is_reused_only_for_the_same_figures(contract, tmp_path: Path) -> None:
+    """The gate computes the protection once; publish applies it, and the result still passes."""
+    store = tmp_path / "bescherming.json"
+    relations = {"dim_gemeente": "marts.dim_gemeente", "t_delen": "pub_t_delen", "t_totaal": "pub_t_totaal"}
+    hidden = "SELECT regio_code, categorie FROM pub_t_delen WHERE onderdrukt ORDER BY ALL"
+    args = {"relations": relations, "truth": TRUTH, "regions": "marts.dim_gemeente", "store": store}
+    with duckdb.connect() as conn:
+        _planted(conn)
+        computed = protect_publication(conn, contract, **args)
+        first = conn.execute(hidden).fetchall()
+    assert not computed.reused and store.exists()
+    with duckdb.connect() as conn:
+        _planted(conn)
+        reused = protect_publication(conn, contract, **args)
+        assert reused.reused and conn.execute(hidden).fetchall() == first
+        audit = interval_audit(conn, contract, relations=relations, truth=TRUTH, regions="marts.dim_gemeente")
+        assert audit.passed and audit.hidden == computed.after.hidden
+    with duckdb.connect() as conn:
+        _planted(conn)
+        conn.execute("UPDATE marts.t_delen SET aantal = aantal + 1 WHERE categorie = 'c1'")
+        assert not protect_publication(conn, contract, **args).reused
 
 
 def test_a_table_without_links_is_reported(tmp_path: Path) -> None:

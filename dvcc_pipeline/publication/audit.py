@@ -66,6 +66,7 @@ class AuditResult:
     unlinked_tables: list[str] = field(default_factory=list)
     infeasible_blocks: int = 0
     lps: int = 0
+    intervals: bool = True  # False: cells and identities only, no LP (recovered/narrow unknown)
     failures: pd.DataFrame = field(default_factory=pd.DataFrame)
     cells: pd.DataFrame = field(default_factory=pd.DataFrame)
     equations: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -86,13 +87,13 @@ class AuditResult:
             parts.append(f"{self.infeasible_blocks} tegenstrijdige blokken")
         return ", ".join(parts)
 
-    def figures(self) -> dict[str, int | float]:
+    def figures(self) -> dict[str, int | float | None]:
         return {
             "cellen_onderdrukt": self.hidden,
             "cellen_primair": self.primary,
             "aantal_onderdrukt": self.hidden_total,
-            "cellen_terug_te_rekenen": self.recovered,
-            "cellen_te_smal": self.narrow,
+            "cellen_terug_te_rekenen": self.recovered if self.intervals else None,
+            "cellen_te_smal": self.narrow if self.intervals else None,
             "identiteiten": self.identities,
             "blokken": self.blocks,
             "grootste_blok": self.largest_block,
@@ -379,13 +380,15 @@ def _optimum(solver: highspy.Highs, cost: np.ndarray, sense: highspy.ObjSense) -
     return np.asarray(solver.getSolution().col_value)
 
 
-def _solve_block(matrix: object, rhs: np.ndarray, needed: np.ndarray, truth: np.ndarray) -> _Block:
+def _solve_block(matrix: object, rhs: np.ndarray, needed: np.ndarray, truth: np.ndarray, exact: bool = True) -> _Block:
     """Interval of each variable (≥ 1, capped at _CAP) subject to matrix · x = rhs.
 
     Every vertex an LP returns is a feasible table, so the values seen over all solutions are an
     inner bound of each interval. A variable whose seen range is already `needed` wide passes
     without an LP of its own; only the others get their exact minimum and maximum. The true
-    counts, when known, are one more feasible point.
+    counts, when known, are one more feasible point. With `exact=False` the cells still open
+    after the spread LPs keep their inner bound (conservative: they count as failing), which
+    is all the protection rounds need.
     """
     n = len(needed)
     solver = _new_solver(matrix.tocsc(), rhs, n)  # type: ignore[attr-defined]
@@ -425,6 +428,9 @@ def _solve_block(matrix: object, rhs: np.ndarray, needed: np.ndarray, truth: np.
         if round_number > 2 and before - remaining.sum() < max(1, 0.005 * before):
             break
     unit = np.zeros(n)
+    if not exact:
+        block.exact[:] = False
+        return block
     for i in np.flatnonzero(remaining):
         if np.floor(block.high[i] + _TOLERANCE) - np.ceil(block.low[i] - _TOLERANCE) >= needed[i]:
             continue  # settled by an earlier LP's solution
@@ -463,7 +469,12 @@ def _signature(cel_ids: np.ndarray, matrix: object, rhs: np.ndarray, needed: np.
 
 
 def _intervals(
-    equations: pd.DataFrame, cells: pd.DataFrame, result: AuditResult, k: int, cache: dict[str, _Block] | None
+    equations: pd.DataFrame,
+    cells: pd.DataFrame,
+    result: AuditResult,
+    k: int,
+    cache: dict[str, _Block] | None,
+    exact: bool = True,
 ) -> pd.DataFrame:
     hidden = cells[cells["verborgen"]].reset_index(drop=True)
     hidden["ondergrens"] = 1.0
@@ -494,10 +505,10 @@ def _intervals(
         cols = np.flatnonzero((var_block == number) & in_equation)
         rows = np.flatnonzero(row_block == number)
         matrix = a[rows][:, cols]
-        key = _signature(hidden["cel_id"].to_numpy()[cols], matrix, rhs[rows], needed[cols])
+        key = _signature(hidden["cel_id"].to_numpy()[cols], matrix, rhs[rows], needed[cols]) + str(exact)
         block = cache.get(key) if cache is not None else None
         if block is None:
-            block = _solve_block(matrix, rhs[rows], needed[cols], truth[cols])
+            block = _solve_block(matrix, rhs[rows], needed[cols], truth[cols], exact)
             result.lps += block.lps
             if cache is not None:
                 cache[key] = block
@@ -521,6 +532,8 @@ def interval_audit(
     truth: Mapping[str, str],
     regions: str,
     cache: dict[str, _Block] | None = None,
+    intervals: bool = True,
+    exact: bool = True,
 ) -> AuditResult:
     """Audit the published tables (`relations`, by table name) against the marts (`truth`).
 
@@ -528,7 +541,10 @@ def interval_audit(
     hidden cell touched is not solved again.
 
     The true counts only tell which hidden cells are primary (1 … k−1) and the information lost;
-    the intervals are computed from the published values alone.
+    the intervals are computed from the published values alone. With `intervals=False` only the
+    cells and identities are built (no LP): enough for the cheap first pass of the protection.
+    With `exact=False` a cell the spread LPs do not settle counts as failing without its own
+    min/max LPs (an upper bound on the failures; the protection rounds use it).
     """
     started = time.perf_counter()
     policy = contract.policy
@@ -552,7 +568,17 @@ def interval_audit(
     linked |= {kind.split(" som van ")[1].split(".")[0] for kind in result.identity_kinds if "koppeling" in kind}
     result.unlinked_tables = [t.name for t in tables if t.name not in linked]
     cells["primair"] = cells["verborgen"] & cells["waar"].between(1, k - 1)
-    hidden = _intervals(equations, cells, result, k, cache)
+    result.cells = cells
+    result.equations = equations
+    if not intervals:
+        result.intervals = False
+        result.hidden = int(cells["verborgen"].sum())
+        result.primary = int(cells["primair"].sum())
+        result.hidden_total = int(cells.loc[cells["verborgen"], "waar"].fillna(0).sum())
+        result.seconds = time.perf_counter() - started
+        return result
+    hidden = _intervals(equations, cells, result, k, cache, exact)
+    result.intervals = exact
     low = np.ceil(hidden["ondergrens"] - _TOLERANCE)
     high = np.floor(hidden["bovengrens"] + _TOLERANCE)
     hidden["teruggerekend"] = (high - low) < 0.5
@@ -566,7 +592,5 @@ def interval_audit(
     result.failures = failing[
         ["cel_id", "tabel", "maat", "sleutel", "niveau", "waar", "ondergrens", "bovengrens", "primair", "teruggerekend"]
     ].reset_index(drop=True)
-    result.cells = cells
-    result.equations = equations
     result.seconds = time.perf_counter() - started
     return result

@@ -11,10 +11,14 @@ Repeat until the audit is clean. Finally ranks are recomputed on the published v
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from dvcc_pipeline.publication.audit import AuditResult, audited_tables, interval_audit
@@ -28,6 +32,11 @@ MAX_ROUNDS = 50
 LEVEL_COST = {"gemeente": 0, "basisteam": 1, "district": 2, "eenheid": 3}
 
 
+# The protection the gate computed, next to the warehouse it protects: publish applies it
+# instead of computing it again when the figures are the same (same fingerprint).
+STORE_NAME = "bescherming.json"
+
+
 @dataclass
 class ProtectionResult:
     """The audit before and after the audit-driven suppression, and what it added."""
@@ -36,6 +45,91 @@ class ProtectionResult:
     after: AuditResult
     rounds: int
     added: int
+    reused: bool = False
+
+
+def protection_store(warehouse_path: Path) -> Path:
+    return warehouse_path.with_name(STORE_NAME)
+
+
+def _fingerprint(contract: PublishedContract, before: AuditResult) -> str:
+    """What decides the protection: the contract and every cell's true value and hidden state."""
+    digest = hashlib.sha256(f"{contract.id} {contract.version} {contract.policy}".encode())
+    cells = before.cells.sort_values("cel_id")
+    frame = cells[["tabel", "maat", "sleutel", "waar", "verborgen"]].astype(str)
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _save(store: Path, fingerprint: str, result: ProtectionResult) -> None:
+    after = result.after
+    added = after.cells[after.cells["verborgen"]].merge(
+        result.before.cells.loc[~result.before.cells["verborgen"], ["cel_id"]], on="cel_id"
+    )
+    payload = {
+        "fingerprint": fingerprint,
+        "cellen": added[["tabel", "maat", "sleutel"]].values.tolist(),
+        "na": {key: getattr(after, key) for key in _STORED},
+        "identiteiten": after.identity_kinds,
+        "rondes": result.rounds,
+    }
+    tmp = store.with_name(store.name + ".tmp")
+    tmp.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(store)
+
+
+_STORED = ("hidden", "primary", "recovered", "narrow", "identities", "blocks", "largest_block", "hidden_total", "lps")
+
+
+def _load(store: Path | None, fingerprint: str) -> dict | None:
+    if store is None or not store.exists():
+        return None
+    try:
+        payload = json.loads(store.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return payload if payload.get("fingerprint") == fingerprint else None
+
+
+def _first_pass(audit: AuditResult, k: int) -> pd.DataFrame:
+    """Cheap, vectorised pass over the audit's own identities before any LP.
+
+    Repeat until stable: an identity with a hidden cell needs a second hidden cell, and enough
+    hidden slack — within one identity a hidden cell can move by the sum of (count − 1) over
+    its hidden cells, which must be at least k when a primary cell is among them and at least 1
+    otherwise. A failing identity gets its cheapest visible cell hidden (lowest level, smallest
+    count, cell id). Necessary, not sufficient: the LP audit afterwards decides.
+    """
+    cells = audit.cells.sort_values("cel_id").reset_index(drop=True)
+    equations = audit.equations
+    if equations.empty:
+        return cells.iloc[0:0]
+    position = pd.Series(np.arange(len(cells)), index=cells["cel_id"])
+    eq = equations["vgl_nr"].to_numpy()
+    col = position[equations["cel_id"]].to_numpy()
+    n_eq = int(eq.max()) + 1
+    value = cells["waar"].fillna(cells["waarde"]).fillna(0).to_numpy(dtype=float)
+    primary = cells["primair"].to_numpy()
+    hidden = cells["verborgen"].to_numpy().copy()
+    order = np.lexsort((cells["cel_id"].to_numpy(), value, cells["niveau"].map(LEVEL_COST).fillna(9).to_numpy()))
+    cost = np.empty(len(cells), dtype=np.int64)
+    cost[order] = np.arange(len(cells))
+    usable = cells["onderdrukbaar"].to_numpy() & (cells["waarde"].fillna(0).to_numpy() > 0)
+    start = hidden.copy()
+    while True:
+        h = hidden[col]
+        count = np.bincount(eq, weights=h, minlength=n_eq)
+        slack = np.bincount(eq, weights=h * (value[col] - 1), minlength=n_eq)
+        has_primary = np.bincount(eq, weights=h & primary[col], minlength=n_eq) > 0
+        failing = (count >= 1) & ((count == 1) | (slack < np.where(has_primary, k, 1)))
+        candidate = failing[eq] & ~h & usable[col]
+        if not candidate.any():
+            break
+        best = np.full(n_eq, np.iinfo(np.int64).max)
+        np.minimum.at(best, eq[candidate], cost[col[candidate]])
+        chosen = order[best[best < np.iinfo(np.int64).max]]
+        hidden[chosen] = True
+    return cells[hidden & ~start]
 
 
 def _choose(audit: AuditResult, max_hops: int = 6) -> pd.DataFrame:
@@ -53,14 +147,27 @@ def _choose(audit: AuditResult, max_hops: int = 6) -> pd.DataFrame:
     candidates["rang"] = candidates["niveau"].map(LEVEL_COST)
     candidates = candidates.sort_values(["rang", "waarde", "cel_id"])
     best = candidates.groupby("vgl_nr").head(1).set_index("vgl_nr")
+    failing = audit.failures["cel_id"].unique()
+    # First the failing cell's own identities, all at once: the one whose cheapest visible cell
+    # is cheapest, then with the fewest hidden cells, then the lowest number.
+    own = equations.loc[equations["cel_id"].isin(failing), ["vgl_nr", "cel_id"]]
+    own = own[own["vgl_nr"].isin(best.index)]
+    own = own.assign(
+        rang=best["rang"].reindex(own["vgl_nr"]).to_numpy(),
+        verborgen=hidden_per_eq.reindex(own["vgl_nr"]).to_numpy(),
+    ).sort_values(["cel_id", "rang", "verborgen", "vgl_nr"])
+    picked = own.groupby("cel_id").head(1)
+    chosen: set[int] = set(int(c) for c in best.loc[picked["vgl_nr"].unique(), "cel_id"])
+    # A cell pinned only through other hidden cells: widen through their identities.
     eqs_of = equations.groupby("cel_id")["vgl_nr"].agg(list)
     hidden_cells_of = equations[equations["verborgen"]].groupby("vgl_nr")["cel_id"].agg(list)
-    chosen: set[int] = set()
-    used: set[int] = set()
-    for cel_id in audit.failures.sort_values("cel_id")["cel_id"]:
+    used = set(int(e) for e in picked["vgl_nr"])
+    for cel_id in sorted(set(int(c) for c in failing) - set(int(c) for c in picked["cel_id"])):
         frontier = set(eqs_of.get(cel_id, []))
         seen_eqs: set[int] = set()
         for _ in range(max_hops):
+            seen_eqs |= frontier
+            frontier = {e for eq in frontier for c in hidden_cells_of.get(eq, []) for e in eqs_of[c]} - seen_eqs
             options = sorted(
                 (int(best.loc[e, "rang"]), int(hidden_per_eq[e]), int(e)) for e in frontier if e in best.index
             )
@@ -70,8 +177,6 @@ def _choose(audit: AuditResult, max_hops: int = 6) -> pd.DataFrame:
                     chosen.add(int(best.loc[eq, "cel_id"]))
                     used.add(eq)
                 break
-            seen_eqs |= frontier
-            frontier = {e for eq in frontier for c in hidden_cells_of.get(eq, []) for e in eqs_of[c]} - seen_eqs
             if not frontier:
                 break
     return cells.loc[sorted(chosen)].reset_index()
@@ -91,6 +196,16 @@ def _hide(conn: duckdb.DuckDBPyConnection, table: PublishedTable, relation: str,
             WHERE {match}""",
         [rids],
     )
+
+
+def _hide_cells(
+    conn: duckdb.DuckDBPyConnection,
+    by_name: Mapping[str, PublishedTable],
+    relations: Mapping[str, str],
+    chosen: pd.DataFrame,
+) -> None:
+    for (name, measure), rows in chosen.groupby(["tabel", "maat"]):
+        _hide(conn, by_name[str(name)], relations[str(name)], str(measure), [int(r) for r in rows["_rid"]])
 
 
 def recompute_ranks(conn: duckdb.DuckDBPyConnection, contract: PublishedContract, relations: Mapping[str, str]) -> None:
@@ -120,23 +235,54 @@ def protect_publication(
     relations: Mapping[str, str],
     truth: Mapping[str, str],
     regions: str,
+    store: Path | None = None,
 ) -> ProtectionResult:
-    """Suppress further cells in the published `relations` until the interval audit passes."""
+    """Suppress further cells in the published `relations` until the interval audit passes.
+
+    With a `store`, a passing protection is saved there, and one saved for exactly the same
+    figures is applied instead of computed again (the gate computes it, publish reuses it).
+    """
     by_name = {t.name: t for t in audited_tables(contract)}
     cache: dict = {}
-    before = audit = interval_audit(conn, contract, relations=relations, truth=truth, regions=regions, cache=cache)
-    added = 0
+    audit_args = {"relations": relations, "truth": truth, "regions": regions}
+    before = interval_audit(conn, contract, **audit_args, intervals=False)
+    fingerprint = _fingerprint(contract, before)
+    saved = _load(store, fingerprint)
+    if saved is not None:
+        keys = pd.DataFrame(saved["cellen"], columns=["tabel", "maat", "sleutel"])
+        _hide_cells(conn, by_name, relations, before.cells.merge(keys, on=["tabel", "maat", "sleutel"]))
+        after = AuditResult(identity_kinds=saved["identiteiten"])
+        for key in _STORED:
+            setattr(after, key, saved["na"][key])
+        after.failures = pd.DataFrame(columns=["cel_id", "tabel", "maat", "sleutel", "niveau", "waar"])
+        recompute_ranks(conn, contract, relations)
+        return ProtectionResult(before, after, rounds=int(saved["rondes"]), added=len(keys), reused=True)
+    first = _first_pass(before, int(contract.policy.min_cell_size))
+    _hide_cells(conn, by_name, relations, first)
+    added = len(first)
+    # Rounds judge by the spread LPs alone (an open cell counts as failing); once nothing is
+    # open, one exact audit decides, and any cell it still finds failing gets another round.
+    exact = False
+    audit = interval_audit(conn, contract, **audit_args, cache=cache, exact=exact)
     rounds = 0
-    while not audit.failures.empty:
+    while not (audit.failures.empty and exact):
+        if audit.failures.empty:
+            exact = True
+            audit = interval_audit(conn, contract, **audit_args, cache=cache, exact=exact)
+            continue
         if audit.wrong_identities or rounds >= MAX_ROUNDS:
             break
         chosen = _choose(audit)
         if chosen.empty:
             break  # nothing left to hide: the gate reports the failing cells
-        for (name, measure), rows in chosen.groupby(["tabel", "maat"]):
-            _hide(conn, by_name[str(name)], relations[str(name)], str(measure), [int(r) for r in rows["_rid"]])
+        _hide_cells(conn, by_name, relations, chosen)
         added += len(chosen)
         rounds += 1
-        audit = interval_audit(conn, contract, relations=relations, truth=truth, regions=regions, cache=cache)
+        audit = interval_audit(conn, contract, **audit_args, cache=cache, exact=exact)
+    if not exact:
+        audit = interval_audit(conn, contract, **audit_args, cache=cache)
     recompute_ranks(conn, contract, relations)
-    return ProtectionResult(before=before, after=audit, rounds=rounds, added=added)
+    result = ProtectionResult(before=before, after=audit, rounds=rounds, added=added)
+    if store is not None and audit.passed:
+        _save(store, fingerprint, result)
+    return result

@@ -35,7 +35,7 @@ from dvcc_pipeline.publication.contract import (
     load_published_contract,
 )
 from dvcc_pipeline.publication.disclosure import DisclosureStats, apply_disclosure
-from dvcc_pipeline.publication.protection import ProtectionResult, protect_publication
+from dvcc_pipeline.publication.protection import ProtectionResult, protect_publication, protection_store
 
 PUBLICATION_TABLE = "publicatie"
 ACCEPTED_STATUSES = ("geaccepteerd", "geaccepteerd_met_afkeur")
@@ -214,6 +214,7 @@ def _build(
             relations=written,
             truth={t.name: f"wh.marts.{identifier(t.name)}" for t in audited_tables(contract)},
             regions=regions,
+            store=protection_store(settings.warehouse_path),
         )
         if not protection.after.passed:
             raise ValueError(f"intervalaudit faalt ({protection.after.summary()}); de publicatie gaat niet door")
