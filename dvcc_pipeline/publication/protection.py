@@ -25,6 +25,10 @@ from dvcc_pipeline.publication.audit import AuditResult, audited_tables, interva
 from dvcc_pipeline.publication.contract import SUPPRESSED_FLAG, PublishedContract, PublishedTable, identifier
 
 MAX_ROUNDS = 50
+# Below this many failing cells the rounds give each open cell its own min/max LPs: the spread
+# LPs alone leave some cells of large blocks open that are not failing at all, and hiding
+# complements for those costs more information than the LPs cost time.
+EXACT_BELOW = 1000
 # Which cells secondary suppression takes first: the lowest level. An eenheid cell only as the
 # last resort, where nothing else can protect a cell (an eenheid cell below k next to a
 # published eenheid total): published_tables.md shows eenheid figures of k or more, but the
@@ -132,12 +136,14 @@ def _first_pass(audit: AuditResult, k: int) -> pd.DataFrame:
     return cells[hidden & ~start]
 
 
-def _choose(audit: AuditResult, max_hops: int = 6) -> pd.DataFrame:
+def _choose(audit: AuditResult, max_hops: int = 6, every: bool = False) -> pd.DataFrame:
     """One complementary cell per failing cell, in the identity that pins it hardest.
 
     The identities of the failing cell come first; when none of them has a visible cell left
     to hide (the cell is pinned through other hidden cells), the search widens to the
-    identities of those hidden cells, and so on.
+    identities of those hidden cells, and so on. With `every`, each of the failing cell's own
+    identities gets its cheapest complement: for cells an exact audit found failing, where one
+    complement per round converges too slowly.
     """
     equations = audit.equations
     cells = audit.cells.set_index("cel_id")
@@ -156,7 +162,7 @@ def _choose(audit: AuditResult, max_hops: int = 6) -> pd.DataFrame:
         rang=best["rang"].reindex(own["vgl_nr"]).to_numpy(),
         verborgen=hidden_per_eq.reindex(own["vgl_nr"]).to_numpy(),
     ).sort_values(["cel_id", "rang", "verborgen", "vgl_nr"])
-    picked = own.groupby("cel_id").head(1)
+    picked = own if every else own.groupby("cel_id").head(1)
     chosen: set[int] = set(int(c) for c in best.loc[picked["vgl_nr"].unique(), "cel_id"])
     # A cell pinned only through other hidden cells: widen through their identities.
     eqs_of = equations.groupby("cel_id")["vgl_nr"].agg(list)
@@ -272,12 +278,13 @@ def protect_publication(
             continue
         if audit.wrong_identities or rounds >= MAX_ROUNDS:
             break
-        chosen = _choose(audit)
+        chosen = _choose(audit, every=exact)
         if chosen.empty:
             break  # nothing left to hide: the gate reports the failing cells
         _hide_cells(conn, by_name, relations, chosen)
         added += len(chosen)
         rounds += 1
+        exact = exact or len(audit.failures) < EXACT_BELOW
         audit = interval_audit(conn, contract, **audit_args, cache=cache, exact=exact)
     if not exact:
         audit = interval_audit(conn, contract, **audit_args, cache=cache)
