@@ -136,6 +136,15 @@ def _first_pass(audit: AuditResult, k: int) -> pd.DataFrame:
     return cells[hidden & ~start]
 
 
+def _closed(audit: AuditResult, chosen: pd.DataFrame, k: int) -> pd.DataFrame:
+    """The chosen complements plus what the first pass adds around them: a complement must not
+    be the one hidden cell of another identity (it would be recovered there)."""
+    cells = audit.cells.copy()
+    cells.loc[cells["cel_id"].isin(chosen["cel_id"]), "verborgen"] = True
+    extra = _first_pass(AuditResult(cells=cells, equations=audit.equations), k)
+    return pd.concat([chosen, extra[chosen.columns]], ignore_index=True)
+
+
 def _choose(audit: AuditResult, max_hops: int = 6, every: bool = False) -> pd.DataFrame:
     """One complementary cell per failing cell, in the identity that pins it hardest.
 
@@ -281,6 +290,7 @@ def protect_publication(
         chosen = _choose(audit, every=exact)
         if chosen.empty:
             break  # nothing left to hide: the gate reports the failing cells
+        chosen = _closed(audit, chosen, int(contract.policy.min_cell_size))
         _hide_cells(conn, by_name, relations, chosen)
         added += len(chosen)
         rounds += 1
