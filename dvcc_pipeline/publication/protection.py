@@ -24,7 +24,7 @@ import pandas as pd
 from dvcc_pipeline.publication.audit import AuditResult, audited_tables, interval_audit
 from dvcc_pipeline.publication.contract import SUPPRESSED_FLAG, PublishedContract, PublishedTable, identifier
 
-MAX_ROUNDS = 50
+MAX_ROUNDS = 25
 # Below this many failing cells the rounds give each open cell its own min/max LPs: the spread
 # LPs alone leave some cells of large blocks open that are not failing at all, and hiding
 # complements for those costs more information than the LPs cost time.
