@@ -145,14 +145,18 @@ def _closed(audit: AuditResult, chosen: pd.DataFrame, k: int) -> pd.DataFrame:
     return pd.concat([chosen, extra[chosen.columns]], ignore_index=True)
 
 
-def _choose(audit: AuditResult, max_hops: int = 6, every: bool = False) -> pd.DataFrame:
+def _choose(
+    audit: AuditResult, max_hops: int = 6, every: bool = False, stuck: frozenset[int] = frozenset()
+) -> pd.DataFrame:
     """One complementary cell per failing cell, in the identity that pins it hardest.
 
     The identities of the failing cell come first; when none of them has a visible cell left
     to hide (the cell is pinned through other hidden cells), the search widens to the
     identities of those hidden cells, and so on. With `every`, each of the failing cell's own
     identities gets its cheapest complement: for cells an exact audit found failing, where one
-    complement per round converges too slowly.
+    complement per round converges too slowly. A `stuck` cell (failing in two exact rounds in
+    a row) is pinned by a combination of identities, not by its own: the identities one hidden
+    cell further get a complement too.
     """
     equations = audit.equations
     cells = audit.cells.set_index("cel_id")
@@ -176,6 +180,9 @@ def _choose(audit: AuditResult, max_hops: int = 6, every: bool = False) -> pd.Da
     # A cell pinned only through other hidden cells: widen through their identities.
     eqs_of = equations.groupby("cel_id")["vgl_nr"].agg(list)
     hidden_cells_of = equations[equations["verborgen"]].groupby("vgl_nr")["cel_id"].agg(list)
+    for cel_id in sorted(stuck):
+        near = {e for eq in eqs_of.get(cel_id, []) for c in hidden_cells_of.get(eq, []) for e in eqs_of[c]}
+        chosen |= {int(best.loc[e, "cel_id"]) for e in sorted(near) if e in best.index}
     used = set(int(e) for e in picked["vgl_nr"])
     for cel_id in sorted(set(int(c) for c in failing) - set(int(c) for c in picked["cel_id"])):
         frontier = set(eqs_of.get(cel_id, []))
@@ -280,6 +287,7 @@ def protect_publication(
     exact = False
     audit = interval_audit(conn, contract, **audit_args, cache=cache, exact=exact)
     rounds = 0
+    failing_before: frozenset[int] = frozenset()
     while not (audit.failures.empty and exact):
         if audit.failures.empty:
             exact = True
@@ -287,7 +295,9 @@ def protect_publication(
             continue
         if audit.wrong_identities or rounds >= MAX_ROUNDS:
             break
-        chosen = _choose(audit, every=exact)
+        failing = frozenset(int(c) for c in audit.failures["cel_id"]) if exact else frozenset()
+        chosen = _choose(audit, every=exact, stuck=failing & failing_before)
+        failing_before = failing
         if chosen.empty:
             break  # nothing left to hide: the gate reports the failing cells
         chosen = _closed(audit, chosen, int(contract.policy.min_cell_size))
