@@ -446,6 +446,10 @@ def _solve_block(matrix: object, rhs: np.ndarray, needed: np.ndarray, truth: np.
                 return block
             seen(point)
         block.exact[i] = not settled
+        if not settled:
+            # The identities with a non-zero dual pin this cell: where a complement helps.
+            duals = np.asarray(solver.getSolution().row_dual)
+            block.binding[int(i)] = np.flatnonzero(np.abs(duals) > _TOLERANCE)
         unit[i] = 0.0
     return block
 
@@ -455,6 +459,7 @@ class _Block:
     low: np.ndarray
     high: np.ndarray
     exact: np.ndarray
+    binding: dict[int, np.ndarray] = field(default_factory=dict)
     lps: int = 0
     infeasible: bool = False
 
@@ -480,6 +485,7 @@ def _intervals(
     hidden["ondergrens"] = 1.0
     hidden["bovengrens"] = math.inf
     hidden["exact"] = False
+    hidden["bindend"] = None
     involved = equations[equations.groupby("vgl_nr")["verborgen"].transform("any")]
     variables = involved[involved["verborgen"]]
     if variables.empty:
@@ -518,6 +524,8 @@ def _intervals(
         hidden.loc[cols, "ondergrens"] = block.low
         hidden.loc[cols, "bovengrens"] = np.where(block.high >= _CAP - _TOLERANCE, math.inf, block.high)
         hidden.loc[cols, "exact"] = block.exact
+        for local, local_rows in block.binding.items():
+            hidden.at[cols[local], "bindend"] = [int(e) for e in rows_index.index[rows[local_rows]]]
         sizes.append(len(cols))
     result.blocks = len(sizes)
     result.largest_block = max(sizes, default=0)
@@ -590,7 +598,19 @@ def interval_audit(
     result.narrow = int(hidden["te_smal"].sum())
     failing = hidden[hidden["teruggerekend"] | hidden["te_smal"]]
     result.failures = failing[
-        ["cel_id", "tabel", "maat", "sleutel", "niveau", "waar", "ondergrens", "bovengrens", "primair", "teruggerekend"]
+        [
+            "cel_id",
+            "tabel",
+            "maat",
+            "sleutel",
+            "niveau",
+            "waar",
+            "ondergrens",
+            "bovengrens",
+            "primair",
+            "teruggerekend",
+            "bindend",
+        ]
     ].reset_index(drop=True)
     result.seconds = time.perf_counter() - started
     return result

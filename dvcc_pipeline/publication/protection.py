@@ -183,6 +183,10 @@ def _choose(
     for cel_id in sorted(stuck):
         near = {e for eq in eqs_of.get(cel_id, []) for c in hidden_cells_of.get(eq, []) for e in eqs_of[c]}
         chosen |= {int(best.loc[e, "cel_id"]) for e in sorted(near) if e in best.index}
+    # A recovered cell's exact LP names the identities that pin it (non-zero duals).
+    if "bindend" in audit.failures:
+        pinning = {int(e) for eqs in audit.failures["bindend"].dropna() for e in eqs}
+        chosen |= {int(best.loc[e, "cel_id"]) for e in sorted(pinning) if e in best.index}
     used = set(int(e) for e in picked["vgl_nr"])
     for cel_id in sorted(set(int(c) for c in failing) - set(int(c) for c in picked["cel_id"])):
         frontier = set(eqs_of.get(cel_id, []))
