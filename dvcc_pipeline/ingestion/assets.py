@@ -19,6 +19,7 @@ import dagster as dg
 import duckdb
 
 from dvcc_pipeline.config import FEEDS, Settings, get_settings
+from dvcc_pipeline.contracts import load_contract
 from dvcc_pipeline.errors import describe
 from dvcc_pipeline.ingestion import (
     DeliveryChanged,
@@ -29,6 +30,7 @@ from dvcc_pipeline.ingestion import (
     scan_landing,
     settle,
 )
+from dvcc_pipeline.ingestion.batch import prepare as prepare_batch
 from dvcc_pipeline.ingestion.receipt import display_name
 from dvcc_pipeline.ingestion.reconcile import reconcile
 from dvcc_pipeline.store import WarehouseUnusable, check_warehouse
@@ -220,12 +222,22 @@ def build_ingestion_asset(feed_id: str) -> dg.AssetsDefinition:
         pending = [d for d in pending if d.path in stable]
         by_period: dict[str, list[Receipt]] = defaultdict(list)
         with open_door(settings, warehouse) as conn:
-            work = [
-                (d.path, functools.partial(ingest_delivery, settings, conn, d.path, settled=stable[d.path]))
-                for d in pending
-            ]
-            for receipt in take_in(context, work):
-                by_period[receipt.period or "?"].append(receipt)
+            # the feed's CSV files are checked in one statement; loads and receipts stay per file
+            batch = prepare_batch(settings, conn, load_contract(feed_id), [(d.path, stable[d.path]) for d in pending])
+            try:
+                work = [
+                    (
+                        d.path,
+                        functools.partial(
+                            ingest_delivery, settings, conn, d.path, settled=stable[d.path], batch=batch
+                        ),
+                    )
+                    for d in pending
+                ]
+                for receipt in take_in(context, work):
+                    by_period[receipt.period or "?"].append(receipt)
+            finally:
+                batch.close(conn)
         rejected = [r for rs in by_period.values() for r in rs if r.status == REJECTED]
         check = dg.AssetCheckResult(
             check_name="leveringen_geaccepteerd",
