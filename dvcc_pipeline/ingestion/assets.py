@@ -228,9 +228,7 @@ def build_ingestion_asset(feed_id: str) -> dg.AssetsDefinition:
                 work = [
                     (
                         d.path,
-                        functools.partial(
-                            ingest_delivery, settings, conn, d.path, settled=stable[d.path], batch=batch
-                        ),
+                        functools.partial(ingest_delivery, settings, conn, d.path, settled=stable[d.path], batch=batch),
                     )
                     for d in pending
                 ]
