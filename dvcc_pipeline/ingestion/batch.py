@@ -31,6 +31,7 @@ from dvcc_pipeline.ingestion import door
 from dvcc_pipeline.ingestion.boxes import box_partner
 from dvcc_pipeline.ingestion.door import DeliveryChanged, Fingerprint, Intake
 from dvcc_pipeline.ingestion.landing import new_delivery_id
+from dvcc_pipeline.ingestion.ledger import ensure_raw_schema
 from dvcc_pipeline.ingestion.reader import csv_scan, drop_temp_objects, read_source
 from dvcc_pipeline.ingestion.rows import CHECKED, CheckPlan, RowOutcome, detail_columns, plan_checks, row_problems
 from dvcc_pipeline.ingestion.screen import PREFILTER
@@ -57,6 +58,8 @@ class Batch:
     """By landing path: copies taken ahead, handed to :func:`ingest_delivery` one by one."""
     outcomes: dict[Path, tuple[int, CheckOutcome]] = field(default_factory=dict)
     """By private copy: the file's number in the shared read and its outcome."""
+    ready: bool = False
+    """The folders and the raw schema were made once for all files."""
 
     def take(self, path: Path) -> Intake | None:
         return self.intakes.pop(path, None)
@@ -67,8 +70,7 @@ class Batch:
         if found is None:
             return None
         number, outcome = found
-        drop_temp_objects(conn)
-        conn.execute(f"CREATE TEMP VIEW {CHECKED} AS SELECT * FROM {_ROWS} WHERE __nr = {int(number)}")
+        conn.execute(f"CREATE OR REPLACE TEMP VIEW {CHECKED} AS SELECT * FROM {_ROWS} WHERE __nr = {int(number)}")
         return outcome
 
     def close(self, conn: duckdb.DuckDBPyConnection) -> None:
@@ -124,6 +126,8 @@ def prepare(
     if len(candidates) < 2:
         return batch
     settings.ensure_dirs()
+    ensure_raw_schema(conn)
+    batch.ready = True
     try:
         _take_and_check(settings, conn, contract, candidates, batch)
     except BaseException:  # a fault while taking in: nothing taken ahead may stay behind

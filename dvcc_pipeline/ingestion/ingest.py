@@ -183,8 +183,9 @@ def ingest_delivery(
     longer matches it raises :class:`door.DeliveryChanged` and stays in landing. `batch`
     holds the private copy and the checks when the feed's files were checked together.
     """
-    settings.ensure_dirs()
-    ensure_raw_schema(conn)
+    if batch is None or not batch.ready:  # a batch made them once for all its files
+        settings.ensure_dirs()
+        ensure_raw_schema(conn)
     path = Path(path)
     info = path.lstat()
     identity = None
