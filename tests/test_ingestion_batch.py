@@ -155,3 +155,31 @@ def test_checked_together_equals_checked_one_by_one(
         assert f"'{status}'" in statuses, status
     # nothing taken ahead was left behind: no copies, no journal entries
     assert not any((together / ".inname").iterdir()) if (together / ".inname").exists() else True
+
+
+def test_a_file_the_shared_read_cannot_take_is_checked_alone(
+    deliveries: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A line longer than DuckDB's limit: that file (or the whole batch) goes the per-file way."""
+    monkeypatch.setenv("DVCC_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DVCC_SETTLE_SECONDS", "0")
+    settings = get_settings()
+    settings.ensure_dirs()
+    landing = settings.landing_for(BANK)
+    names = ["bank_INGB_2024-04.csv", "bank_RABO_2024-04.csv", "bank_ABNA_2024-04.csv"]
+    for name in names:
+        shutil.copy2(deliveries / "landing" / BANK / name, landing / name)
+    long_line = landing / names[0]
+    data = long_line.read_bytes().split(b"\r\n")
+    long_line.write_bytes(b"\r\n".join([*data[:2], data[2] + b"x" * (5 << 20), *data[3:]]))
+    pending = [(landing / name, Fingerprint.of(landing / name)) for name in names]
+    with duckdb.connect(str(settings.warehouse_path)) as conn:
+        batch = prepare(settings, conn, load_contract(BANK), pending)
+        try:
+            checked = {intake.source.name for intake in batch.intakes.values() if intake.copy in batch.outcomes}
+            assert names[0] not in checked
+            receipts = [ingest_delivery(settings, conn, path, settled=seen, batch=batch) for path, seen in pending]
+        finally:
+            batch.close(conn)
+    assert [r.status for r in receipts] == ["afgekeurd", "geaccepteerd", "geaccepteerd"]
+    assert not list(settings.intake_dir.iterdir())  # no private copy or journal entry left behind
