@@ -33,7 +33,7 @@ from dvcc_pipeline.ingestion import (
     settle,
     unknown_entries,
 )
-from dvcc_pipeline.ingestion.assets import PARTITIONS, feed_step_name, fingerprint_token, ingestie
+from dvcc_pipeline.ingestion.assets import feed_step_name, fingerprint_token, ingestie
 from dvcc_pipeline.ingestion.receipt import display_name
 from dvcc_pipeline.ingestion.reconcile import reconcile
 from dvcc_pipeline.jobs import PROCESSING_JOB, processing_scope
@@ -132,9 +132,6 @@ def ingest_landing(
         deliveries = [d for d in scan.deliveries if d.path in stable]
         if not strays and not deliveries:
             continue
-        name = PARTITIONS[feed_id].name
-        known = set(instance.get_dynamic_partitions(name))
-        instance.add_dynamic_partitions(name, sorted({d.period for d in deliveries} - known))
         steps[feed_step_name(feed_id)] = {
             "vaste_bestanden": [fingerprint_token(settings, d.path, stable[d.path]) for d in deliveries],
             "losse_bestanden": [fingerprint_token(settings, p, stable[p]) for p in strays],

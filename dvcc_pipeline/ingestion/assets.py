@@ -358,9 +358,10 @@ class InnameConfig(dg.Config):
     """Run configuration of one feed's step in the run over all feeds (`dvcc run`)."""
 
     vaste_bestanden: list[str] | None = None
-    """De leveringen die de aanroeper over de wachttijd heeft zien stilstaan (`fingerprint_token`)."""
+    """De leveringen die de aanroeper over de wachttijd heeft zien stilstaan (`fingerprint_token`);
+    zonder lijst wacht de stap zelf de wachttijd af en neemt alles in."""
     losse_bestanden: list[str] | None = None
-    """Stilstaande bestanden in de landingsmap die geen levering zijn: naar quarantaine."""
+    """Stilstaande bestanden in de landingsmap die geen levering zijn: naar quarantaine (idem)."""
 
 
 def feed_step_name(feed_id: str) -> str:
@@ -379,11 +380,14 @@ def _build_feed_step(feed_id: str) -> dg.OpDefinition:
         ),
     )
     def _step(context: dg.OpExecutionContext, config: InnameConfig, warehouse: WarehouseResource) -> None:
-        if config.losse_bestanden:
+        # Without a list (launched by hand) the step waits the settle window and takes all.
+        if config.losse_bestanden != []:
             quarantine_strays(context, warehouse, feed_id, config.losse_bestanden)
-        if not config.vaste_bestanden:
+        if config.vaste_bestanden == []:
             return
         by_period = take_in_feed(context, warehouse, feed_id, None, config.vaste_bestanden)
+        known = set(context.instance.get_dynamic_partitions(PARTITIONS[feed_id].name))
+        context.instance.add_dynamic_partitions(PARTITIONS[feed_id].name, sorted(set(by_period) - known))
         for period in sorted(by_period):  # one step, each period's materialization as the asset reports it
             metadata = _partition_metadata(by_period[period])
             context.log_event(dg.AssetMaterialization(key, partition=period, metadata=metadata))
