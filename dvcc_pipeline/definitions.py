@@ -13,6 +13,7 @@ from dvcc_pipeline.ingestion.assets import (  # noqa: E402
     INGESTION_ASSETS,
     INGESTION_JOBS,
     LEDGER_ASSET,
+    ingestie,
     landing_opruimen,
 )
 from dvcc_pipeline.ingestion.freshness import FRESHNESS_CHECKS, FRESHNESS_JOB, FRESHNESS_SCHEDULE  # noqa: E402
@@ -30,7 +31,7 @@ from dvcc_pipeline.warehouse import WarehouseResource  # noqa: E402
 defs = dg.Definitions(
     assets=[*INGESTION_ASSETS.values(), LEDGER_ASSET, dvcc_dbt_assets, *PUBLICATION_ASSETS, *REPORT_ASSETS],
     asset_checks=[*QUALITY_CHECKS, *FRESHNESS_CHECKS],
-    jobs=[*INGESTION_JOBS.values(), landing_opruimen, PROCESSING_JOB, FRESHNESS_JOB, RETENTION_JOB],
+    jobs=[*INGESTION_JOBS.values(), ingestie, landing_opruimen, PROCESSING_JOB, FRESHNESS_JOB, RETENTION_JOB],
     schedules=[FRESHNESS_SCHEDULE, RETENTION_SCHEDULE],
     sensors=[*LANDING_SENSORS, PROCESSING_SENSOR, runs_zonder_proces],
     resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},
