@@ -1,9 +1,18 @@
 """Assembles the Dagster code location; every piece is defined in its own module."""
 
+import warnings
+
 import dagster as dg
 
 from dvcc_pipeline.config import get_settings
 from dvcc_pipeline.instance import prepare_instance
+
+# No sensor here sets `owners`, but Dagster copies each sensor when it binds it to its jobs and
+# passes the empty list it stored (`SensorDefinition.with_attributes`), which trips its own beta
+# warning on stderr of every process that loads this location. Only that warning is silenced.
+warnings.filterwarnings(
+    "ignore", category=dg.BetaWarning, message=r"Parameter `owners` of initializer `SensorDefinition"
+)
 
 # DVCC_HOME's folders, Dagster's instance config and the derived paths (dbt, Dagster) first.
 prepare_instance(get_settings())
