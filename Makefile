@@ -1,13 +1,14 @@
 # Two commands set everything up on a machine with only Python 3.11 and make:
 #   make demo   - install, generate demo deliveries into a fresh DVCC_HOME, run the pipeline
-#   make test   - install, run the whole test suite
+#   make test   - install, run ruff and the test suite without the end-to-end tests marked slow
+#   make test-slow - the end-to-end tests marked slow (CI runs both)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DVCC_HOME ?= $(CURDIR)/.dvcc
 
-.PHONY: install browser postgresql compat demo test ui serve bench lint clean
+.PHONY: install browser postgresql compat demo test test-slow ui serve bench lint clean
 
 install: $(STAMP)
 
@@ -50,9 +51,14 @@ browser:
 postgresql:
 	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || (apt-get update && apt-get install -y postgresql)
 
+# The developer's loop: everything except the end-to-end tests marked `slow` (each of those runs
+# the whole pipeline again, with kills, a service or a benchmark). CI runs both targets.
 test: install browser postgresql compat
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not slow"
+
+test-slow: install browser postgresql compat
+	$(BIN)/pytest -m slow
 
 ui: install
 	$(BIN)/dvcc ui

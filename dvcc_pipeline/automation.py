@@ -66,7 +66,7 @@ def _evaluate(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.SkipRea
     raw = instance.get_latest_materialization_events([ingestion_asset_key(feed_id) for feed_id in FEEDS])
     if not any(raw.values()):
         return dg.SkipReason("Nog geen leveringen ingelezen.")
-    scope = processing_scope(context.repository_def.asset_graph, instance)
+    scope = processing_scope(context.repository_def, instance)
     if not scope:
         return dg.SkipReason("Niets te verwerken: alles is gepubliceerd.")
     return dg.RunRequest(

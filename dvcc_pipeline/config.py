@@ -59,7 +59,6 @@ class Settings:
     pseudonym_key_is_demo: bool
     settle_seconds: float
     max_file_bytes: int
-    dbt_threads: int
     fault: str | None = None
     """Fault injection for the fault tests (`DVCC_FAULT`, e.g. `kill@laden`); never set in production."""
     dagster_pg_url: str | None = None
@@ -192,7 +191,6 @@ def get_settings() -> Settings:
         pseudonym_key_is_demo=key is None,
         settle_seconds=float(os.environ.get("DVCC_SETTLE_SECONDS", "10")),
         max_file_bytes=int(os.environ.get("DVCC_MAX_FILE_BYTES", str(2 * 1024**3))),
-        dbt_threads=1,
         fault=os.environ.get("DVCC_FAULT") or None,
         dagster_pg_url=os.environ.get("DVCC_DAGSTER_PG_URL") or None,
         sensor_interval_seconds=int(os.environ.get("DVCC_SENSOR_INTERVAL_SECONDS", "30")),

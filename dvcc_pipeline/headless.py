@@ -1,8 +1,9 @@
 """`dvcc run`: the same Dagster jobs the sensors and the UI use, executed in-process.
 
-Per feed one ingestion run covers every period with new files (a single-run backfill over
-the partition range), then one processing run builds, checks and publishes what is out of
-date since the last publication (`jobs.processing_scope`), or everything when asked.
+One ingestion run covers every feed with new files (a step per feed over all its periods,
+each period reported as a materialization of that partition), then one processing run
+builds, checks and publishes what is out of date since the last publication
+(`jobs.processing_scope`), or everything when asked.
 """
 
 from __future__ import annotations
@@ -20,11 +21,7 @@ from typing import Any
 
 import dagster as dg
 import duckdb
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-    REPOSITORY_LABEL_TAG,
-)
+from dagster._core.storage.tags import REPOSITORY_LABEL_TAG
 
 from dvcc_pipeline.config import FEEDS, Settings
 from dvcc_pipeline.errors import describe
@@ -36,7 +33,7 @@ from dvcc_pipeline.ingestion import (
     settle,
     unknown_entries,
 )
-from dvcc_pipeline.ingestion.assets import PARTITIONS, fingerprint_token, ingestion_asset_key
+from dvcc_pipeline.ingestion.assets import feed_step_name, fingerprint_token, ingestie
 from dvcc_pipeline.ingestion.receipt import display_name
 from dvcc_pipeline.ingestion.reconcile import reconcile
 from dvcc_pipeline.jobs import PROCESSING_JOB, processing_scope
@@ -80,8 +77,8 @@ class RunOutcome:
         return not self.failed_steps and not self.failed_checks and not self.faults
 
 
-# The ingestion asset logs `<file>: <status>` once per file as it is taken in.
-_FILE_DONE = re.compile(r".+: (geaccepteerd|geaccepteerd_met_afkeur|afgekeurd|duplicaat|vervangen)")
+# The ingestion steps log `<feed>: <n> van <total> bestanden ingenomen` as they go.
+_PROGRESS = re.compile(r"(?P<feed>[a-z_]+): (?P<done>\d+) van (?P<total>\d+) bestanden ingenomen")
 
 # Stages of the processing run, by the step key of our assets (the rest is shown by its key).
 _STEP_STAGES = (
@@ -101,22 +98,14 @@ def step_stage(step_key: str) -> str:
     return step_key
 
 
-def _listen(instance: dg.DagsterInstance, progress: Progress, *, files_stage: str | None = None) -> str:
-    """A run id whose events drive `progress`: per-file log lines advance `files_stage`;
-    without it each step is a stage. Events of an in-process run reach the listener as they
-    are stored, so the output follows the run as it goes."""
+def _listen(instance: dg.DagsterInstance, progress: Progress) -> str:
+    """A run id whose events drive `progress`, each step a stage. Events of an in-process run
+    reach the listener as they are stored, so the output follows the run as it goes."""
     run_id = str(uuid.uuid4())
-    done = 0
 
     def on_event(entry: Any) -> None:
-        nonlocal done
         event = entry.dagster_event
-        if event is None:
-            if files_stage is not None and _FILE_DONE.fullmatch(entry.user_message or ""):
-                done += 1
-                progress.advance(files_stage, done)
-            return
-        if files_stage is not None or not event.step_key:
+        if event is None or not event.step_key:
             return
         if event.event_type_value == "STEP_START":
             progress.start(step_stage(event.step_key))
@@ -127,60 +116,62 @@ def _listen(instance: dg.DagsterInstance, progress: Progress, *, files_stage: st
     return run_id
 
 
-def _ingest_feed(
+def ingest_landing(
     settings: Settings,
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
-    scan: LandingScan,
+    scans: dict[str, LandingScan],
     stable: dict[Path, Fingerprint],
-    feed_id: str,
-    outcome: RunOutcome,
     progress: Progress,
 ) -> dg.ExecuteInProcessResult | None:
-    strays = [p for p in scan.strays if p in stable]
-    if strays:
-        config = {"feed_id": feed_id, "vaste_bestanden": [fingerprint_token(settings, p, stable[p]) for p in strays]}
-        result = defs.resolve_job_def("landing_opruimen").execute_in_process(
-            instance=instance,
-            tags=_run_tags(),
-            run_config={**QUIET_LOGS, "ops": {"quarantaine_onbekende_bestanden": {"config": config}}},
-            raise_on_error=False,
-        )
-        _failures(result, outcome)
-    deliveries = [d for d in scan.deliveries if d.path in stable]
-    periods = sorted({d.period for d in deliveries})
-    if not periods:
+    """One ingestion run for all feeds: a step per feed with settled files (its strays too)."""
+    steps: dict[str, dict[str, list[str]]] = {}
+    totals: dict[str, int] = {}
+    for feed_id, scan in scans.items():
+        strays = [p for p in scan.strays if p in stable]
+        deliveries = [d for d in scan.deliveries if d.path in stable]
+        if not strays and not deliveries:
+            continue
+        steps[feed_step_name(feed_id)] = {
+            "vaste_bestanden": [fingerprint_token(settings, d.path, stable[d.path]) for d in deliveries],
+            "losse_bestanden": [fingerprint_token(settings, p, stable[p]) for p in strays],
+        }
+        totals[feed_id] = len(deliveries)
+    if not steps:
         return None
-    name = PARTITIONS[feed_id].name
-    known = instance.get_dynamic_partitions(name)
-    instance.add_dynamic_partitions(name, [p for p in periods if p not in known])
-    ordered = list(instance.get_dynamic_partitions(name))
-    positions = sorted(ordered.index(p) for p in periods)
-    op_name = ingestion_asset_key(feed_id).to_python_identifier()
-    stage = f"inname {feed_id}"
-    progress.start(stage, total=len(deliveries))
-    result = defs.resolve_job_def(f"ingestie_{feed_id}").execute_in_process(
+    return defs.resolve_job_def(ingestie.name).execute_in_process(
         instance=instance,
-        run_id=_listen(instance, progress, files_stage=stage),
-        run_config={
-            **QUIET_LOGS,
-            "ops": {
-                op_name: {
-                    "config": {
-                        "vaste_bestanden": [fingerprint_token(settings, d.path, stable[d.path]) for d in deliveries]
-                    }
-                }
-            },
-        },
-        tags={
-            **_run_tags(),
-            ASSET_PARTITION_RANGE_START_TAG: ordered[positions[0]],
-            ASSET_PARTITION_RANGE_END_TAG: ordered[positions[-1]],
-        },
+        run_id=_listen_feeds(instance, progress, totals),
+        run_config={**QUIET_LOGS, "ops": {step: {"config": config} for step, config in steps.items()}},
+        tags=_run_tags(),
+        op_selection=sorted(steps),
         raise_on_error=False,
     )
-    progress.end(stage, ok=result.success)
-    return result
+
+
+def _listen_feeds(instance: dg.DagsterInstance, progress: Progress, totals: dict[str, int]) -> str:
+    """A run id whose events drive one counted stage per feed: a feed's stage starts with its
+    step and advances with the step's progress lines (`assets.progress_line`)."""
+    run_id = str(uuid.uuid4())
+    stages = {feed_step_name(feed_id): feed_id for feed_id in totals}
+
+    def on_event(entry: Any) -> None:
+        event = entry.dagster_event
+        if event is None:
+            found = _PROGRESS.fullmatch(entry.user_message or "")
+            if found and found["feed"] in totals:
+                progress.advance(f"inname {found['feed']}", int(found["done"]))
+            return
+        feed_id = stages.get(event.step_key or "")
+        if feed_id is None:
+            return
+        if event.event_type_value == "STEP_START":
+            progress.start(f"inname {feed_id}", total=totals[feed_id])
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
+            progress.end(f"inname {feed_id}", ok=event.event_type_value == "STEP_SUCCESS")
+
+    instance.add_event_listener(run_id, on_event)
+    return run_id
 
 
 def _warm_up_imports() -> None:
@@ -299,11 +290,10 @@ def _run(
                 candidates = [p for scan in scans.values() for p in (*(d.path for d in scan.deliveries), *scan.strays)]
                 stable = settle([*candidates, *unknown], settings.settle_seconds)
                 _quarantine_unknown(settings, [p for p in unknown if p in stable], outcome)
-            for feed_id in FEEDS:
-                result = _ingest_feed(settings, defs, instance, scans[feed_id], stable, feed_id, outcome, progress)
-                if result is not None:
-                    outcome.ingestion_runs.append(result.run_id)
-                    _failures(result, outcome)
+            result = ingest_landing(settings, defs, instance, scans, stable, progress)
+            if result is not None:
+                outcome.ingestion_runs.append(result.run_id)
+                _failures(result, outcome)
         finally:
             door_log.removeHandler(collect)
         scope = processing_scope(defs, instance, everything=everything)

@@ -3,9 +3,9 @@
 from collections.abc import Mapping
 
 import dagster as dg
-from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
+
+# Dagster records a materialisation's code version under this tag; no public constant names it.
 from dagster._core.definitions.data_version import CODE_VERSION_TAG
-from dagster._core.events.log import EventLogEntry
 
 from dvcc_pipeline.config import FEEDS
 from dvcc_pipeline.ingestion.assets import INGESTION_GROUP, LEDGER_ASSET, ingestion_asset_key
@@ -27,22 +27,21 @@ def _children(selection: dg.AssetSelection) -> dg.AssetSelection:
 
 
 def _changed_definitions(
-    keys: set[dg.AssetKey], latest: Mapping[dg.AssetKey, EventLogEntry | None], graph: BaseAssetGraph
+    code_versions: Mapping[dg.AssetKey, str | None], latest: Mapping[dg.AssetKey, dg.EventLogEntry | None]
 ) -> list[dg.AssetKey]:
     """Processing assets never built, or last built from other code (a dbt model or seed's checksum)."""
     changed = []
-    for key in keys:
+    for key, version in code_versions.items():
         event = latest.get(key)
         materialization = event.asset_materialization if event is not None else None
         # Without a code version of its own, Dagster records the run id: nothing to compare.
-        version = graph.get(key).code_version
         if materialization is None or (version is not None and materialization.tags.get(CODE_VERSION_TAG) != version):
             changed.append(key)
     return changed
 
 
 def processing_scope(
-    defs: dg.Definitions | BaseAssetGraph, instance: dg.DagsterInstance, *, everything: bool = False
+    defs: dg.Definitions | dg.RepositoryDefinition, instance: dg.DagsterInstance, *, everything: bool = False
 ) -> set[dg.AssetKey]:
     """The processing assets that are out of date since the last publication.
 
@@ -52,9 +51,9 @@ def processing_scope(
     through the ledger alone would rebuild (and re-test) every feed after any delivery,
     so only the models reporting on the ledger itself follow it. Without any publication
     yet, or when `everything` is asked, everything is in scope. Empty means nothing to do.
-    A sensor passes its repository's asset graph instead of the definitions.
+    A sensor passes its repository instead of the definitions.
     """
-    graph = defs.resolve_asset_graph() if isinstance(defs, dg.Definitions) else defs
+    graph = defs.resolve_asset_graph() if isinstance(defs, dg.Definitions) else defs.asset_graph
     processing = set(PROCESSING_SELECTION.resolve(graph))
     if everything:
         return processing
@@ -72,5 +71,6 @@ def processing_scope(
     roots = _children(dg.AssetSelection.assets(*(raw_keys[f] for f in feeds))) - ledger
     if feeds:
         roots |= _children(ledger) - _children(dg.AssetSelection.assets(*raw_keys.values()))
-    roots |= dg.AssetSelection.assets(*_changed_definitions(processing, latest, graph))
+    code_versions = {key: graph.get(key).code_version for key in processing}
+    roots |= dg.AssetSelection.assets(*_changed_definitions(code_versions, latest))
     return set(roots.downstream().resolve(graph)) & processing

@@ -21,8 +21,6 @@ from test_publication_support import audit_published
 
 BIN = Path(sys.executable).parent
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture(scope="session")
 def published(demo_home: Path):
@@ -169,6 +167,7 @@ def test_landing_is_left_empty(demo_home: Path) -> None:
     assert leftovers == []
 
 
+@pytest.mark.slow
 def test_failing_check_keeps_the_live_publication_and_names_the_check(demo_home: Path, tmp_path: Path) -> None:
     """Force a blocking failure through the real CLI: a duplicated row in the incremental layer."""
     home = tmp_path / "home"
@@ -199,6 +198,7 @@ def _published_tables(home: Path) -> dict[str, list[tuple]]:
         return {n: sorted(conn.execute(f"select * from {n}").fetchall(), key=repr) for n in names if n != "publicatie"}
 
 
+@pytest.mark.slow
 def test_run_without_news_changes_nothing(demo_home: Path, tmp_path: Path) -> None:
     home = tmp_path / "home"
     shutil.copytree(demo_home, home, symlinks=True)
@@ -220,6 +220,7 @@ def test_run_without_news_changes_nothing(demo_home: Path, tmp_path: Path) -> No
     assert "Niets te doen" not in third.stdout and "Deze run: 1 bestand ontvangen" in third.stdout
 
 
+@pytest.mark.slow
 def test_police_correction_rebuilds_only_what_follows_and_equals_a_full_rebuild(
     demo_home: Path, tmp_path: Path
 ) -> None:
@@ -264,6 +265,7 @@ def test_police_correction_rebuilds_only_what_follows_and_equals_a_full_rebuild(
     assert _published_tables(home) == selective
 
 
+@pytest.mark.slow
 def test_failing_step_after_publication_says_the_new_version_is_live(demo_home: Path, tmp_path: Path) -> None:
     """A report step that fails after `published` went live must not claim nothing was published."""
     home = tmp_path / "home"

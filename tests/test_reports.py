@@ -21,8 +21,6 @@ from dvcc_pipeline.publication.contract import load_published_contract
 from dvcc_pipeline.reporting import write_reports
 from dvcc_pipeline.reporting.render import SUPPRESSED
 
-pytestmark = pytest.mark.slow
-
 K = load_published_contract().policy.min_cell_size
 SECTIONS = ("kerncijfers", "delictsvormen", "trend", "dark-number", "wie", "voortgang", "kwaliteit")
 

@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import yaml
 from open_data_contract_standard.model import (
     CustomProperty,
     OpenDataContractStandard,
@@ -26,6 +27,10 @@ from dvcc_pipeline.contracts.model import (
     RowRule,
     Sla,
 )
+
+# libyaml's parser when the wheel has it: the same documents, about ten times faster than the
+# pure-Python loader, and every `dvcc` command reads all contracts at start-up.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _FEED_ID = re.compile(r"[a-z][a-z0-9_]{0,62}")
 _PHYSICAL_TYPES = re.compile(r"VARCHAR|DATE|BIGINT|INTEGER|DOUBLE|BOOLEAN|DECIMAL\(\d{1,2},\s*\d{1,2}\)")
@@ -186,9 +191,15 @@ def contract_path(feed_id: str) -> Path:
     return CONTRACTS_DIR / f"{feed_id}.yaml"
 
 
+def read_yaml(text: str) -> Any:
+    """`yaml.safe_load`, through libyaml when available."""
+    return yaml.load(text, Loader=_YAML_LOADER)
+
+
 def parse_contract(path: Path) -> FeedContract:
     """Parse one contract file (through the ODCS model) into a FeedContract."""
-    model = OpenDataContractStandard.from_file(str(path))
+    # As `OpenDataContractStandard.from_file`, with the faster YAML parser.
+    model = OpenDataContractStandard(**read_yaml(path.read_text(encoding="utf-8")))
     feed_id = model.id or ""
     if not _FEED_ID.fullmatch(feed_id):
         raise ContractError(f"ongeldig contract-id: {feed_id!r}")

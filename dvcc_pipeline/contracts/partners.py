@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from dvcc_pipeline.config import FEEDS, partners_file
-from dvcc_pipeline.contracts.loader import load_contract
+from dvcc_pipeline.contracts.loader import load_contract, read_yaml
 from dvcc_pipeline.contracts.model import ContractError, FeedContract, FileIdentity
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*(?:_[A-Z0-9]+)?$")
@@ -124,7 +124,7 @@ def parse_partners(data: object, source: str = "partners.yaml") -> dict[str, Par
 def read_partners(path: Path) -> dict[str, Partner]:
     """Read and check a registry file."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise PartnerRegistryError(f"partnerregister {path.name} ontbreekt") from exc
     except yaml.YAMLError as exc:

@@ -10,6 +10,7 @@ import dataclasses
 import functools
 import logging
 import os
+import time
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ import dagster as dg
 import duckdb
 
 from dvcc_pipeline.config import FEEDS, Settings, get_settings
+from dvcc_pipeline.contracts import load_contract
 from dvcc_pipeline.errors import describe
 from dvcc_pipeline.ingestion import (
     DeliveryChanged,
@@ -29,6 +31,7 @@ from dvcc_pipeline.ingestion import (
     scan_landing,
     settle,
 )
+from dvcc_pipeline.ingestion.batch import prepare as prepare_batch
 from dvcc_pipeline.ingestion.receipt import display_name
 from dvcc_pipeline.ingestion.reconcile import reconcile
 from dvcc_pipeline.store import WarehouseUnusable, check_warehouse
@@ -97,18 +100,34 @@ def open_door(settings: Settings, warehouse: WarehouseResource) -> Iterator[duck
         yield conn
 
 
-def take_in(context: dg.OpExecutionContext, work: list[tuple[Path, Callable[[], Receipt]]]) -> list[Receipt]:
+PROGRESS_SECONDS = 1.0
+"""At most one progress line a second: every line is an event in the instance storage."""
+
+
+def progress_line(feed_id: str, done: int, total: int) -> str:
+    return f"{feed_id}: {done} van {total} bestanden ingenomen"
+
+
+def take_in(
+    context: dg.OpExecutionContext, work: list[tuple[Path, Callable[[], Receipt]]], feed_id: str = ""
+) -> list[Receipt]:
     """Run each intake; an operational fault on one file is reported and the others still go.
 
     A warehouse error stops the rest (the connection may be gone); the step then fails with
-    one Dutch line per fault.
+    one Dutch line per fault. Progress is logged at most once a second and when all are done;
+    a rejected file gets a line of its own (the receipts table is in the materialization).
     """
     receipts, faults = [], []
-    for path, step in work:
+    shown = time.monotonic()
+    for done, (path, step) in enumerate(work, start=1):
         try:
             receipt = step()
             receipts.append(receipt)
-            context.log.info(f"{receipt.file_name}: {receipt.status}")  # as each file is done: progress
+            if receipt.status == REJECTED:
+                context.log.warning(f"{receipt.file_name}: {receipt.status}")
+            if done == len(work) or time.monotonic() - shown >= PROGRESS_SECONDS:
+                shown = time.monotonic()
+                context.log.info(progress_line(feed_id, done, len(work)))
         except DeliveryChanged as exc:
             context.log.warning(str(exc))
             logging.getLogger("dvcc_pipeline.ingestion").warning(str(exc))
@@ -183,6 +202,53 @@ def _nothing_new(key: dg.AssetKey, period: str) -> dg.AssetObservation:
     )
 
 
+CHECK_NAME = "leveringen_geaccepteerd"
+
+
+def _check_fields(rejected: list[Receipt]) -> dict[str, object]:
+    return {
+        "passed": not rejected,
+        "severity": dg.AssetCheckSeverity.WARN,
+        "metadata": {
+            "afgekeurd": len(rejected),
+            "details": dg.MetadataValue.md(_receipt_table(rejected) if rejected else "-"),
+        },
+    }
+
+
+def take_in_feed(
+    context: dg.OpExecutionContext,
+    warehouse: WarehouseResource,
+    feed_id: str,
+    periods: set[str] | None,
+    tokens: list[str] | None,
+) -> dict[str, list[Receipt]]:
+    """Take in the feed's settled deliveries (of `periods`, or all): receipts by period."""
+    settings = get_settings()
+    if tokens is not None:
+        settings = dataclasses.replace(settings, settle_seconds=0.0)
+    pending = [d for d in scan_landing(settings, feed_id).deliveries if periods is None or d.period in periods]
+    stable = settled_entries(settings, [d.path for d in pending], tokens)
+    pending = [d for d in pending if d.path in stable]
+    by_period: dict[str, list[Receipt]] = defaultdict(list)
+    with open_door(settings, warehouse) as conn:
+        # the feed's CSV files are checked in one statement; loads and receipts stay per file
+        batch = prepare_batch(settings, conn, load_contract(feed_id), [(d.path, stable[d.path]) for d in pending])
+        try:
+            work = [
+                (
+                    d.path,
+                    functools.partial(ingest_delivery, settings, conn, d.path, settled=stable[d.path], batch=batch),
+                )
+                for d in pending
+            ]
+            for receipt in take_in(context, work, feed_id):
+                by_period[receipt.period or "?"].append(receipt)
+        finally:
+            batch.close(conn)
+    return by_period
+
+
 def build_ingestion_asset(feed_id: str) -> dg.AssetsDefinition:
     key = ingestion_asset_key(feed_id)
 
@@ -202,7 +268,7 @@ def build_ingestion_asset(feed_id: str) -> dg.AssetsDefinition:
         ),
         check_specs=[
             dg.AssetCheckSpec(
-                "leveringen_geaccepteerd",
+                CHECK_NAME,
                 asset=key,
                 description="Alle leveringen in deze run zijn geaccepteerd (waarschuwing, blokkeert niet).",
             )
@@ -211,31 +277,10 @@ def build_ingestion_asset(feed_id: str) -> dg.AssetsDefinition:
     def _ingest(
         context: dg.AssetExecutionContext, config: IngestieConfig, warehouse: WarehouseResource
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-        settings = get_settings()
-        if config.vaste_bestanden is not None:
-            settings = dataclasses.replace(settings, settle_seconds=0.0)
         periods = set(context.partition_keys)
-        pending = [d for d in scan_landing(settings, feed_id).deliveries if d.period in periods]
-        stable = settled_entries(settings, [d.path for d in pending], config.vaste_bestanden)
-        pending = [d for d in pending if d.path in stable]
-        by_period: dict[str, list[Receipt]] = defaultdict(list)
-        with open_door(settings, warehouse) as conn:
-            work = [
-                (d.path, functools.partial(ingest_delivery, settings, conn, d.path, settled=stable[d.path]))
-                for d in pending
-            ]
-            for receipt in take_in(context, work):
-                by_period[receipt.period or "?"].append(receipt)
+        by_period = take_in_feed(context, warehouse, feed_id, periods, config.vaste_bestanden)
         rejected = [r for rs in by_period.values() for r in rs if r.status == REJECTED]
-        check = dg.AssetCheckResult(
-            check_name="leveringen_geaccepteerd",
-            passed=not rejected,
-            severity=dg.AssetCheckSeverity.WARN,
-            metadata={
-                "afgekeurd": len(rejected),
-                "details": dg.MetadataValue.md(_receipt_table(rejected) if rejected else "-"),
-            },
-        )
+        check = dg.AssetCheckResult(check_name=CHECK_NAME, **_check_fields(rejected))
         # "nothing new" is an observation: it must not replace the latest delivery's metadata
         for period in sorted(periods - set(by_period)):
             context.log_event(_nothing_new(key, period))
@@ -284,23 +329,88 @@ class OpruimConfig(dg.Config):
     """Zoals bij `IngestieConfig`: wat de aanroeper al heeft zien stilstaan."""
 
 
+def quarantine_strays(
+    context: dg.OpExecutionContext, warehouse: WarehouseResource, feed_id: str, tokens: list[str] | None
+) -> int:
+    settings = get_settings()
+    strays = scan_landing(settings, feed_id).strays
+    stable = settled_entries(settings, strays, tokens)
+    with open_door(settings, warehouse) as conn:
+        work = [
+            (path, functools.partial(quarantine_stray, settings, conn, feed_id, path))
+            for path in strays
+            if path in stable
+        ]
+        receipts = take_in(context, work, feed_id)
+    for receipt in receipts:
+        context.log.warning(f"{receipt.file_name}: {receipt.status} ({receipt.problems[0].message})")
+    return len(receipts)
+
+
 @dg.op(description="Zet bestanden in een landingsmap die geen levering zijn in quarantaine, met ontvangstbewijs.")
 def quarantaine_onbekende_bestanden(
     context: dg.OpExecutionContext, config: OpruimConfig, warehouse: WarehouseResource
 ) -> int:
-    settings = get_settings()
-    strays = scan_landing(settings, config.feed_id).strays
-    stable = settled_entries(settings, strays, config.vaste_bestanden)
-    with open_door(settings, warehouse) as conn:
-        work = [
-            (path, functools.partial(quarantine_stray, settings, conn, config.feed_id, path))
-            for path in strays
-            if path in stable
-        ]
-        receipts = take_in(context, work)
-    for receipt in receipts:
-        context.log.warning(f"{receipt.file_name}: {receipt.status} ({receipt.problems[0].message})")
-    return len(receipts)
+    return quarantine_strays(context, warehouse, config.feed_id, config.vaste_bestanden)
+
+
+class InnameConfig(dg.Config):
+    """Run configuration of one feed's step in the run over all feeds (`dvcc run`)."""
+
+    vaste_bestanden: list[str] | None = None
+    """De leveringen die de aanroeper over de wachttijd heeft zien stilstaan (`fingerprint_token`);
+    zonder lijst wacht de stap zelf de wachttijd af en neemt alles in."""
+    losse_bestanden: list[str] | None = None
+    """Stilstaande bestanden in de landingsmap die geen levering zijn: naar quarantaine (idem)."""
+
+
+def feed_step_name(feed_id: str) -> str:
+    return f"inname_{feed_id}"
+
+
+def _build_feed_step(feed_id: str) -> dg.OpDefinition:
+    key = ingestion_asset_key(feed_id)
+
+    @dg.op(
+        name=feed_step_name(feed_id),
+        pool=WAREHOUSE_POOL,
+        description=(
+            f"{FEED_LABELS[feed_id]}: neemt de gegeven leveringen in zoals de asset {key.to_user_string()} "
+            "dat doet en meldt per leveringsperiode een materialisatie van die partitie."
+        ),
+    )
+    def _step(context: dg.OpExecutionContext, config: InnameConfig, warehouse: WarehouseResource) -> None:
+        # Without a list (launched by hand) the step waits the settle window and takes all.
+        if config.losse_bestanden != []:
+            quarantine_strays(context, warehouse, feed_id, config.losse_bestanden)
+        if config.vaste_bestanden == []:
+            return
+        by_period = take_in_feed(context, warehouse, feed_id, None, config.vaste_bestanden)
+        known = set(context.instance.get_dynamic_partitions(PARTITIONS[feed_id].name))
+        context.instance.add_dynamic_partitions(PARTITIONS[feed_id].name, sorted(set(by_period) - known))
+        for period in sorted(by_period):  # one step, each period's materialization as the asset reports it
+            metadata = _partition_metadata(by_period[period])
+            context.log_event(dg.AssetMaterialization(key, partition=period, metadata=metadata))
+        if by_period:
+            rejected = [r for rs in by_period.values() for r in rs if r.status == REJECTED]
+            context.log_event(dg.AssetCheckEvaluation(asset_key=key, check_name=CHECK_NAME, **_check_fields(rejected)))
+
+    return _step
+
+
+FEED_STEPS = {feed_id: _build_feed_step(feed_id) for feed_id in FEEDS}
+
+
+@dg.job(
+    name="ingestie",
+    description=(
+        "Eén run voor alle feeds (`dvcc run`): per feed één stap over al zijn nieuwe leveringen en perioden; "
+        "alleen de stappen van feeds met iets nieuws draaien."
+    ),
+)
+def ingestie() -> None:
+    for step in FEED_STEPS.values():
+        step()
 
 
 @dg.job(description="Verplaatst onbekende bestanden uit een landingsmap naar quarantaine.")

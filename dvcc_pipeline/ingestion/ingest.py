@@ -26,6 +26,7 @@ from dvcc_pipeline.config import FEEDS, Settings
 from dvcc_pipeline.contracts import FeedContract, contract_for_filename, load_contract
 from dvcc_pipeline.faults import checkpoint
 from dvcc_pipeline.ingestion import door
+from dvcc_pipeline.ingestion.batch import Batch
 from dvcc_pipeline.ingestion.boxes import box_partner, refusal
 from dvcc_pipeline.ingestion.door import Fingerprint, Intake
 from dvcc_pipeline.ingestion.landing import (
@@ -174,14 +175,17 @@ def ingest_delivery(
     path: Path,
     contract: FeedContract | None = None,
     settled: Fingerprint | None = None,
+    batch: Batch | None = None,
 ) -> Receipt:
     """Identify, check, screen, load, archive, receipt and ledger one delivered file.
 
     `settled` is the fingerprint the file had across the settle window; a file that no
-    longer matches it raises :class:`door.DeliveryChanged` and stays in landing.
+    longer matches it raises :class:`door.DeliveryChanged` and stays in landing. `batch`
+    holds the private copy and the checks when the feed's files were checked together.
     """
-    settings.ensure_dirs()
-    ensure_raw_schema(conn)
+    if batch is None or not batch.ready:  # a batch made them once for all its files
+        settings.ensure_dirs()
+        ensure_raw_schema(conn)
     path = Path(path)
     info = path.lstat()
     identity = None
@@ -197,9 +201,11 @@ def ingest_delivery(
     if partner is not None and partner.refusal(contract, identity):
         return reject_entry(settings, conn, path, contract)
 
-    intake = door.take(settings, path, new_delivery_id, settled)
+    intake = batch.take(path) if batch else None
+    if intake is None:
+        intake = door.take(settings, path, new_delivery_id, settled)
     with _abandon_unless_recorded(conn, intake):
-        return _ingest_copy(settings, conn, intake, contract, identity, partner.id if partner else None)
+        return _ingest_copy(settings, conn, intake, contract, identity, partner.id if partner else None, batch)
 
 
 def _ingest_copy(
@@ -209,6 +215,7 @@ def _ingest_copy(
     contract: FeedContract,
     identity,
     partner: str | None = None,
+    batch: Batch | None = None,
 ) -> Receipt:
     feed_id = contract.feed_id
     name = display_name(intake.source.name)
@@ -249,7 +256,9 @@ def _ingest_copy(
         return _conclude(settings, conn, intake, receipt, quarantine)
 
     try:
-        outcome = check_file(conn, intake.copy, contract, identity, settings.max_file_bytes)
+        outcome = batch.checked(conn, intake.copy) if batch else None
+        if outcome is None:
+            outcome = check_file(conn, intake.copy, contract, identity, settings.max_file_bytes)
     except OSError:
         raise  # disk or permissions: an operational fault, not the partner's
     except Exception:  # a bug must not lose the file: it is kept in quarantine with a receipt

@@ -173,20 +173,8 @@ def read_csv_source(conn: duckdb.DuckDBPyConnection, path: Path, contract: FeedC
         result.readable = True
         _empty_source(conn, len(header))
         return result
-    columns = {f"c{i}": "VARCHAR" for i in range(len(header))}
-    scan = (
-        "SELECT * FROM read_csv($path, delim=$delim, quote=$quote, escape=$escape, header=false, "
-        "skip=1, columns=$columns, auto_detect=false, strict_mode=true, null_padding=false, "
-        f"encoding='utf-8', store_rejects=true, rejects_table='{REJECTS}', "
-        f"rejects_scan='{_REJECT_SCANS}', max_line_size=4194304)"
-    )
-    parameters = {
-        "path": str(path),
-        "delim": fmt.delimiter,
-        "quote": fmt.quote,
-        "escape": fmt.escape,
-        "columns": columns,
-    }
+    scan, parameters = csv_scan(contract, len(header))
+    parameters["path"] = str(path)
     result.readable = True
     if not result.problems:
         # The common case: the row checks read the file once, straight from this view.
@@ -197,6 +185,31 @@ def read_csv_source(conn: duckdb.DuckDBPyConnection, path: Path, contract: FeedC
     result.rows = conn.execute(f"SELECT count(*) FROM {_SRC_TABLE}").fetchone()[0]
     result.problems += structure_problems(conn, path)
     return result
+
+
+def csv_scan(
+    contract: FeedContract,
+    width: int,
+    rejects: str = REJECTS,
+    rejects_scan: str = _REJECT_SCANS,
+    filename: bool = False,
+) -> tuple[str, dict[str, object]]:
+    """The body read of a contract's CSV (every value as text, header skipped); `$path` is
+    still to be bound: one file, or a list of files read together with `filename`."""
+    fmt = contract.file
+    scan = (
+        "SELECT * FROM read_csv($path, delim=$delim, quote=$quote, escape=$escape, header=false, "
+        "skip=1, columns=$columns, auto_detect=false, strict_mode=true, null_padding=false, "
+        f"encoding='utf-8', store_rejects=true, rejects_table='{rejects}', "
+        f"rejects_scan='{rejects_scan}', max_line_size=4194304{', filename=true' if filename else ''})"
+    )
+    parameters: dict[str, object] = {
+        "delim": fmt.delimiter,
+        "quote": fmt.quote,
+        "escape": fmt.escape,
+        "columns": {f"c{i}": "VARCHAR" for i in range(width)},
+    }
+    return scan, parameters
 
 
 def structure_problems(conn: duckdb.DuckDBPyConnection, path: Path) -> list[Problem]:

@@ -224,8 +224,14 @@ def plan_checks(
     bounds: tuple[date, date],
     supplier: str,
     prefilter: str,
+    carry: tuple[str, ...] = (),
+    table: str = _DATA,
 ) -> CheckPlan:
-    """Generate the one statement that types and checks every row of `source`."""
+    """Generate the one statement that types and checks every row of `source`.
+
+    `carry` names source columns kept as they are (a batch's file number and delivery
+    values); `table` is where the checked rows go.
+    """
     sql = _Sql()
     separator = contract.file.decimal_separator
     index = {name: i for i, name in enumerate(contract.column_names)}
@@ -327,9 +333,9 @@ def plan_checks(
     joined = "concat_ws(chr(31), " + ", ".join(f"c{i}" for i in range(len(contract.columns))) + ")"
     output_sql = [f"{expr} AS o_{name.lstrip('_')}" for name, expr in outputs.items()]
     statement = f"""
-        CREATE OR REPLACE TEMP TABLE {_DATA} AS
+        CREATE OR REPLACE TEMP TABLE {table} AS
         WITH v AS (
-            SELECT {"__rij, " if row_numbers else ""}{", ".join(normalised)},
+            SELECT {"__rij, " if row_numbers else ""}{"".join(c + ", " for c in carry)}{", ".join(normalised)},
                    regexp_matches({joined}, {sql.param(prefilter)}) AS __pii
             FROM ({source})
         ),
@@ -389,16 +395,29 @@ def summarise(conn: duckdb.DuckDBPyConnection, plan: CheckPlan, rejects: str | N
         return RowOutcome(total, invalid, [], pii, lines_rejected)
     details = []
     for k, _ in failed:
-        details += [
-            f"min(__rij, {FIRST_ROWS}) FILTER (WHERE {plan.failed(k)})",
-            f"arg_min({plan.checks[k].value}, __rij) FILTER (WHERE {plan.failed(k)})",
-        ]
+        details += detail_columns(plan, k)
     values = conn.execute(f"SELECT {', '.join(details)} FROM {CHECKED} WHERE NOT __ok").fetchone()
+    found = {k: (values[2 * n], values[2 * n + 1]) for n, (k, _) in enumerate(failed)}
+    return RowOutcome(total, invalid, row_problems(plan, failed, found), pii, lines_rejected)
+
+
+def detail_columns(plan: CheckPlan, k: int) -> list[str]:
+    """The first row numbers and the first value of failed check `k` (aggregates)."""
+    return [
+        f"min(__rij, {FIRST_ROWS}) FILTER (WHERE {plan.failed(k)})",
+        f"arg_min({plan.checks[k].value}, __rij) FILTER (WHERE {plan.failed(k)})",
+    ]
+
+
+def row_problems(
+    plan: CheckPlan, failed: list[tuple[int, int]], found: dict[int, tuple[list[int], object]]
+) -> list[Problem]:
+    """One receipt line per failed check, from its count, first rows and first value."""
     problems = []
-    for n, (k, count) in enumerate(failed):
+    for k, count in failed:
         check = plan.checks[k]
-        rows = sorted(int(r) for r in values[2 * n])
-        value = values[2 * n + 1]
+        rows = sorted(int(r) for r in found[k][0])
+        value = found[k][1]
         more = f" (en nog {plural(count - 1, 'rij', 'rijen')})" if count > 1 else ""
         shown = f"{quoted(value)} " if check.show_value else ""
         problems.append(
@@ -410,4 +429,4 @@ def summarise(conn: duckdb.DuckDBPyConnection, plan: CheckPlan, rejects: str | N
                 count,
             )
         )
-    return RowOutcome(total, invalid, problems, pii, lines_rejected)
+    return problems

@@ -38,7 +38,7 @@ from dvcc_pipeline.ingestion.receipt import (
     Receipt,
     shown_value,
 )
-from dvcc_pipeline.ingestion.rows import CHECKED, plan_checks, run_checks, summarise
+from dvcc_pipeline.ingestion.rows import CHECKED, RowOutcome, plan_checks, run_checks, summarise
 from dvcc_pipeline.ingestion.screen import PREFILTER, screen_personal_data
 
 
@@ -121,6 +121,11 @@ def check_file(
     structure = structure_problems(conn, path) if rows.lines_rejected else []
     if structure:
         return CheckOutcome(REJECTED, rows.rows_total, 0, rows.rows_total, structure)
+    return verdict(rows, contract, plan.outputs)
+
+
+def verdict(rows: RowOutcome, contract: FeedContract, outputs: dict[str, str]) -> CheckOutcome:
+    """The delivery's status from its row checks (after the personal-data and structure steps)."""
     if rows.rows_total == 0:
         return CheckOutcome(REJECTED, problems=[_no_rows()])
     problems = rows.problems
@@ -140,7 +145,7 @@ def check_file(
         )
         return CheckOutcome(REJECTED, rows.rows_total, 0, rows.rows_total, problems)
     status = ACCEPTED_WITH_REJECTS if rows.rows_invalid else ACCEPTED
-    return CheckOutcome(status, rows.rows_total, valid, rows.rows_invalid, problems, outputs=plan.outputs)
+    return CheckOutcome(status, rows.rows_total, valid, rows.rows_invalid, problems, outputs=outputs)
 
 
 def validate_file(path: Path, contract_id: str | None = None, partner: Partner | None = None) -> Receipt:

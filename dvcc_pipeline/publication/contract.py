@@ -12,10 +12,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from open_data_contract_standard.model import OpenDataContractStandard, SchemaObject
 
 from dvcc_pipeline.config import CONTRACTS_DIR
+from dvcc_pipeline.contracts.loader import read_yaml
 
 PUBLISHED_CONTRACT_PATH = CONTRACTS_DIR / "published.yaml"
 
@@ -375,7 +375,7 @@ def _check_links(tables: tuple[PublishedTable, ...]) -> None:
 
 def parse_published_contract(path: Path) -> PublishedContract:
     """Parse and validate the contract with the ODCS pydantic model."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = read_yaml(path.read_text(encoding="utf-8"))  # libyaml: loaded by every run, ten times faster
     model = OpenDataContractStandard.model_validate(raw)
     custom = _custom(model.customProperties)
     policy = custom["publicationPolicy"]

@@ -11,12 +11,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 
 from dvcc_pipeline.quality.suites import Suite
+
+if TYPE_CHECKING:  # imported when a suite runs, not when the code location loads
+    import pandas as pd
 
 MAX_FAILING_ROWS = 50
 
@@ -34,6 +36,8 @@ class SuiteOutcome:
 
     @property
     def failing_rows(self) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.DataFrame(self.failures)
 
 
@@ -48,6 +52,8 @@ def _context() -> Any:
 
 def _plain(value: Any) -> Any:
     """numpy/pandas scalars as plain Python, so Dagster metadata can hold them."""
+    import pandas as pd
+
     if hasattr(value, "item"):
         return value.item()
     if isinstance(value, pd.Timestamp):

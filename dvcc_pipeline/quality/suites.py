@@ -16,7 +16,6 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 
 from dvcc_pipeline.publication.audit import audited_tables, interval_audit
 from dvcc_pipeline.publication.contract import PublishedContract, PublishedTable, identifier
@@ -31,9 +30,12 @@ PLAUSIBILITY_MIN_PREVIOUS = 20
 # The feeds whose periods say which gemeente × year must be present in the indicators.
 COUNTED_FEEDS = ("politie_registraties", "bank_fraudemeldingen", "fraudehelpdesk_meldingen")
 
-Frame = Callable[[duckdb.DuckDBPyConnection], pd.DataFrame]
+# pandas is imported where a frame is made: loading the code location (and every `dvcc run`)
+# then does not pay for it when there is nothing to check.
+Frame = Callable[[duckdb.DuckDBPyConnection], "pd.DataFrame"]
 
 if TYPE_CHECKING:
+    import pandas as pd
     from great_expectations.expectations import Expectation
 
 
@@ -125,6 +127,8 @@ def _structure(table: PublishedTable) -> Suite:
 
 def _completeness_frame(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     if not _exists(conn, "raw", "deliveries"):
+        import pandas as pd
+
         return pd.DataFrame({"jaar": [], "gemeentecode": [], "aanwezig": []})
     return conn.execute(
         f"""WITH jaren AS (
@@ -368,6 +372,8 @@ PLAUSIBILITY = Suite(
 
 def _freshness_frame(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     if not _exists(conn, "raw", "deliveries"):
+        import pandas as pd
+
         return pd.DataFrame({"feed": [], "leverancier": [], "laatste_periode": [], "achter": []})
     return conn.execute(
         """WITH laatst AS (
