@@ -65,6 +65,10 @@ class Settings:
     """PostgreSQL for Dagster's own storage (runs, events, schedules); SQLite in DVCC_HOME when unset."""
     sensor_interval_seconds: int = 30
     """How often the landing and processing sensors look (the daemon's minimum interval)."""
+    exact_audit: bool = False
+    """`DVCC_EXACT_AUDIT=1`: the disclosure protection runs its audit rounds and the interval audit
+    solves every hidden cell's LPs and blocks the gate. Off: one fast pass and the spread LPs only,
+    reported as a warning — exact protection does not yet converge at demo scale (docs/architecture.md, "Interval audit")."""
     reference_date: date | None = None
     """The day the freshness check counts from (`DVCC_REFERENCE_DATE`, or the home's
     `peildatum.txt` that the demo writes); None: today."""
@@ -194,6 +198,7 @@ def get_settings() -> Settings:
         fault=os.environ.get("DVCC_FAULT") or None,
         dagster_pg_url=os.environ.get("DVCC_DAGSTER_PG_URL") or None,
         sensor_interval_seconds=int(os.environ.get("DVCC_SENSOR_INTERVAL_SECONDS", "30")),
+        exact_audit=os.environ.get("DVCC_EXACT_AUDIT", "").strip().lower() in {"1", "true", "ja"},
         **_reference_date(home),
     )
 

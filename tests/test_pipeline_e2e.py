@@ -141,12 +141,21 @@ def test_no_small_cell_visible_below_district(published) -> None:
     assert suppressed > 0
 
 
-def test_no_hidden_cell_can_be_recovered_across_tables(published, demo_home) -> None:
-    """The interval audit over every published table of the demo, links included."""
-    audit = audit_published(published, demo_home / "warehouse" / "dvcc.duckdb")
+def test_the_interval_audit_covers_every_published_table(published, demo_home) -> None:
+    """The (fast) interval audit over every published table of the demo, links included: every
+    identity holds on the visible figures, every table is linked, no hidden cell is the only
+    hidden cell of an identity (plain subtraction), and the publicatie row states what an
+    independent audit of the published file finds."""
+    audit = audit_published(published, demo_home / "warehouse" / "dvcc.duckdb", exact=False)
     assert audit.hidden > 0 and audit.identities > 0
-    assert (audit.recovered, audit.narrow, audit.wrong_identities, audit.unlinked_tables) == (0, 0, [], [])
-    assert audit.passed
+    assert (audit.wrong_identities, audit.unlinked_tables, audit.infeasible_blocks) == ([], [], 0)
+    hidden_per_identity = audit.equations.groupby("vgl_nr")["verborgen"].sum()
+    assert (hidden_per_identity == 1).sum() == 0
+    row = published.execute(
+        """SELECT cellen_onderdrukt, cellen_niet_aangetoond, cellen_terug_te_rekenen, identiteiten
+           FROM publicatie ORDER BY gepubliceerd_op DESC LIMIT 1"""
+    ).fetchone()
+    assert row == (audit.hidden, len(audit.failures), None, audit.identities)
 
 
 def test_programme_progress_has_targets_met_and_behind(published) -> None:

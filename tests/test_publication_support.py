@@ -272,7 +272,7 @@ def build_warehouse(path: Path, seed: int = 7) -> pd.DataFrame:
     return meldingen_df
 
 
-def audit_published(conn: duckdb.DuckDBPyConnection, warehouse: Path):
+def audit_published(conn: duckdb.DuckDBPyConnection, warehouse: Path, exact: bool = True):
     """The interval audit of an open published file (schema main) against the warehouse's
     marts (which only say which hidden cells are primary): every table and link together."""
     from dvcc_pipeline.publication.audit import audited_tables, interval_audit
@@ -288,6 +288,7 @@ def audit_published(conn: duckdb.DuckDBPyConnection, warehouse: Path):
                 relations={t.name: f"main.{t.name}" for t in contract.mart_tables},
                 truth={t.name: f"audit_wh.marts.{t.name}" for t in audited_tables(contract)},
                 regions="main.dim_gemeente",
+                exact=exact,
             )
         finally:
             cursor.execute("DETACH audit_wh")

@@ -1,4 +1,5 @@
--- The fact table neither loses nor invents reports: totals per bron and soort match.
+-- The fact table neither loses nor invents reports: totals per bron and soort match (the
+-- complete grid has zero rows for a bron and soort without reports).
 with fct as (
     select bron, soort, sum(aantal) as aantal, sum(schadebedrag_eur) as schade
     from {{ ref('fct_meldingen_kwartaal') }}
@@ -12,5 +13,5 @@ bron as (
 select *
 from fct
 full outer join bron using (bron, soort)
-where fct.aantal is distinct from bron.aantal
-   or fct.schade is distinct from bron.schade
+where coalesce(fct.aantal, 0) <> coalesce(bron.aantal, 0)
+   or coalesce(fct.schade, 0) <> coalesce(bron.schade, 0)

@@ -41,9 +41,12 @@ def _audit_metadata(protection: ProtectionResult | None) -> dict[str, dg.Metadat
                 "extra_onderdrukt": protection.added,
             }
         ),
-        "cellen_onderdrukt": dg.MetadataValue.int(after.hidden),
-        "cellen_terug_te_rekenen": dg.MetadataValue.int(after.recovered),
-        "cellen_te_smal": dg.MetadataValue.int(after.narrow),
+        **{
+            name: dg.MetadataValue.int(int(value))
+            for name, value in after.figures().items()
+            if name in ("cellen_onderdrukt", "cellen_terug_te_rekenen", "cellen_te_smal", "cellen_niet_aangetoond")
+            and value is not None
+        },
         "identiteiten": dg.MetadataValue.json(after.identity_kinds),
     }
 

@@ -67,6 +67,7 @@ class AuditResult:
     infeasible_blocks: int = 0
     lps: int = 0
     intervals: bool = True  # False: cells and identities only, no LP (recovered/narrow unknown)
+    spread_only: bool = False  # spread LPs only: `failures` are the cells not shown to be protected
     failures: pd.DataFrame = field(default_factory=pd.DataFrame)
     cells: pd.DataFrame = field(default_factory=pd.DataFrame)
     equations: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -94,6 +95,8 @@ class AuditResult:
             "aantal_onderdrukt": self.hidden_total,
             "cellen_terug_te_rekenen": self.recovered if self.intervals else None,
             "cellen_te_smal": self.narrow if self.intervals else None,
+            # without exact LPs: cells the fast audit cannot show to be protected (an upper bound)
+            "cellen_niet_aangetoond": len(self.failures) if self.spread_only else None,
             "identiteiten": self.identities,
             "blokken": self.blocks,
             "grootste_blok": self.largest_block,
@@ -587,6 +590,7 @@ def interval_audit(
         return result
     hidden = _intervals(equations, cells, result, k, cache, exact)
     result.intervals = exact
+    result.spread_only = not exact
     low = np.ceil(hidden["ondergrens"] - _TOLERANCE)
     high = np.floor(hidden["bovengrens"] + _TOLERANCE)
     hidden["teruggerekend"] = (high - low) < 0.5

@@ -56,9 +56,9 @@ def protection_store(warehouse_path: Path) -> Path:
     return warehouse_path.with_name(STORE_NAME)
 
 
-def _fingerprint(contract: PublishedContract, before: AuditResult) -> str:
-    """What decides the protection: the contract and every cell's true value and hidden state."""
-    digest = hashlib.sha256(f"{contract.id} {contract.version} {contract.policy}".encode())
+def _fingerprint(contract: PublishedContract, before: AuditResult, exact: bool) -> str:
+    """What decides the protection: the contract, the mode and every cell's true value and hidden state."""
+    digest = hashlib.sha256(f"{contract.id} {contract.version} {contract.policy} {exact}".encode())
     cells = before.cells.sort_values("cel_id")
     frame = cells[["tabel", "maat", "sleutel", "waar", "verborgen"]].astype(str)
     digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
@@ -76,12 +76,14 @@ def _save(store: Path, fingerprint: str, result: ProtectionResult) -> None:
         "na": {key: getattr(after, key) for key in _STORED},
         "identiteiten": after.identity_kinds,
         "rondes": result.rounds,
+        "open": result.after.failures[_FAILURE_COLUMNS].values.tolist() if not result.after.failures.empty else [],
     }
     tmp = store.with_name(store.name + ".tmp")
     tmp.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
     tmp.replace(store)
 
 
+_FAILURE_COLUMNS = ["cel_id", "tabel", "maat", "sleutel", "niveau", "waar"]
 _STORED = ("hidden", "primary", "recovered", "narrow", "identities", "blocks", "largest_block", "hidden_total", "lps")
 
 
@@ -262,30 +264,43 @@ def protect_publication(
     truth: Mapping[str, str],
     regions: str,
     store: Path | None = None,
+    exact: bool = True,
 ) -> ProtectionResult:
     """Suppress further cells in the published `relations` until the interval audit passes.
 
-    With a `store`, a passing protection is saved there, and one saved for exactly the same
-    figures is applied instead of computed again (the gate computes it, publish reuses it).
+    Without `exact`, only the vectorised first pass runs and one audit with spread LPs measures
+    the result (seconds instead of minutes; cells it cannot settle count as not shown to be
+    protected): the rounds do not yet converge at demo scale, see docs/architecture.md, "Interval audit".
+
+    With a `store`, the protection is saved there (in exact mode only a passing one), and one
+    saved for exactly the same figures and mode is applied instead of computed again (the gate
+    computes it, publish reuses it).
     """
     by_name = {t.name: t for t in audited_tables(contract)}
     cache: dict = {}
     audit_args = {"relations": relations, "truth": truth, "regions": regions}
     before = interval_audit(conn, contract, **audit_args, intervals=False)
-    fingerprint = _fingerprint(contract, before)
+    fingerprint = _fingerprint(contract, before, exact)
     saved = _load(store, fingerprint)
     if saved is not None:
         keys = pd.DataFrame(saved["cellen"], columns=["tabel", "maat", "sleutel"])
         _hide_cells(conn, by_name, relations, before.cells.merge(keys, on=["tabel", "maat", "sleutel"]))
-        after = AuditResult(identity_kinds=saved["identiteiten"])
+        after = AuditResult(identity_kinds=saved["identiteiten"], intervals=exact, spread_only=not exact)
         for key in _STORED:
             setattr(after, key, saved["na"][key])
-        after.failures = pd.DataFrame(columns=["cel_id", "tabel", "maat", "sleutel", "niveau", "waar"])
+        after.failures = pd.DataFrame(saved.get("open", []), columns=_FAILURE_COLUMNS)
         recompute_ranks(conn, contract, relations)
         return ProtectionResult(before, after, rounds=int(saved["rondes"]), added=len(keys), reused=True)
     first = _first_pass(before, int(contract.policy.min_cell_size))
     _hide_cells(conn, by_name, relations, first)
     added = len(first)
+    if not exact:
+        audit = interval_audit(conn, contract, **audit_args, cache=cache, exact=False)
+        recompute_ranks(conn, contract, relations)
+        result = ProtectionResult(before=before, after=audit, rounds=0, added=added)
+        if store is not None:
+            _save(store, fingerprint, result)
+        return result
     # Rounds judge by the spread LPs alone (an open cell counts as failing); once nothing is
     # open, one exact audit decides, and any cell it still finds failing gets another round.
     exact = False

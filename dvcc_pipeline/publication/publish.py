@@ -44,7 +44,13 @@ REGISTRATIONS = ("intermediate", "int_meldingen")
 PREVIEW_TABLE = "ind_delictsvormen_jaar"
 PREVIEW_YEAR = 2024
 # the interval audit's figures that go into the publicatie row
-AUDIT_COLUMNS = ("cellen_onderdrukt", "cellen_terug_te_rekenen", "cellen_te_smal", "identiteiten")
+AUDIT_COLUMNS = (
+    "cellen_onderdrukt",
+    "cellen_terug_te_rekenen",
+    "cellen_te_smal",
+    "cellen_niet_aangetoond",
+    "identiteiten",
+)
 # Every table takes at least one block; with DuckDB's default 256 kB blocks a small extract is
 # as large as the whole publication. The smallest block size keeps extracts small and is read
 # by every DuckDB the contract promises (the compatibility test opens one).
@@ -155,8 +161,8 @@ def _write_publication_row(
     conn.execute(
         f"""INSERT INTO main.{identifier(PUBLICATION_TABLE)}
             (publicatie_id, gepubliceerd_op, code_versie, leveringen, checks_geslaagd, checks_totaal,
-             cellen_onderdrukt, cellen_terug_te_rekenen, cellen_te_smal, identiteiten)
-            VALUES (?, ?, ?, CAST(? AS {types["leveringen"]}), ?, ?, ?, ?, ?, ?)""",
+             {", ".join(AUDIT_COLUMNS)})
+            VALUES (?, ?, ?, CAST(? AS {types["leveringen"]}), ?, ?, {", ".join("?" for _ in AUDIT_COLUMNS)})""",
         [
             publicatie_id,
             datetime.now(UTC).replace(tzinfo=None),
@@ -215,8 +221,9 @@ def _build(
             truth={t.name: f"wh.marts.{identifier(t.name)}" for t in audited_tables(contract)},
             regions=regions,
             store=protection_store(settings.warehouse_path),
+            exact=settings.exact_audit,
         )
-        if not protection.after.passed:
+        if settings.exact_audit and not protection.after.passed:
             raise ValueError(f"intervalaudit faalt ({protection.after.summary()}); de publicatie gaat niet door")
         deliveries = _write_publication_row(
             conn, contract, settings.published_path, publicatie_id, checks, code_versie, protection.after.figures()

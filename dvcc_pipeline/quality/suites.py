@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from dvcc_pipeline.config import get_settings
 from dvcc_pipeline.publication.audit import audited_tables, interval_audit
 from dvcc_pipeline.publication.contract import PublishedContract, PublishedTable, identifier
 from dvcc_pipeline.publication.disclosure import apply_disclosure, disclosure_violations
@@ -232,6 +233,7 @@ def _suppressed_in_memory(
         truth=_truth(contract),
         regions=f"marts.{identifier(REGIONS_TABLE)}",
         store=protection_store(Path(warehouse[0])) if warehouse and warehouse[0] else None,
+        exact=get_settings().exact_audit,
     )
     conn.execute("CREATE TABLE memory.main._dc_beschermd AS SELECT 1 AS klaar")
     return relations
@@ -276,16 +278,21 @@ def _audit_frame(contract: PublishedContract) -> Frame:
         # The protection ends with an exact audit of the final publication: its verdict is this
         # suite's (a publication protected earlier is audited again, not trusted).
         protection = _PROTECTION.pop(id(conn), None)
+        exact = get_settings().exact_audit
         if protection is None or protection.reused:
             regions = f"marts.{identifier(REGIONS_TABLE)}"
-            audit = interval_audit(conn, contract, relations=relations, truth=_truth(contract), regions=regions)
+            audit = interval_audit(
+                conn, contract, relations=relations, truth=_truth(contract), regions=regions, exact=exact
+            )
         else:
             audit = protection.after
         rows = [
             {
-                "soort": "terug te rekenen" if f.teruggerekend else "interval smaller dan k",
+                "soort": ("terug te rekenen" if f.teruggerekend else "interval smaller dan k")
+                if exact
+                else "bescherming niet aangetoond (snelle audit)",
                 "plaats": f"{f.tabel}.{f.maat} {f.niveau} {f.sleutel}",
-                "interval": f"{f.ondergrens:g} … {f.bovengrens:g}",
+                "interval": f"{f.ondergrens:g} … {f.bovengrens:g}" if exact else "",
                 "fout": True,
             }
             for f in audit.failures.itertuples()
@@ -310,17 +317,25 @@ def _audit_frame(contract: PublishedContract) -> Frame:
 
 
 def _interval_audit(contract: PublishedContract) -> Suite:
+    exact = get_settings().exact_audit
+    mode = (
+        "Exacte audit (DVCC_EXACT_AUDIT): blokkeert de publicatie."
+        if exact
+        else "Snelle audit: meldt als waarschuwing welke cellen niet aantoonbaar beschermd zijn; "
+        "DVCC_EXACT_AUDIT=1 rekent exact en blokkeert (duurt minuten)."
+    )
     return Suite(
         check="intervalaudit",
         asset="ind_totalen",
         description=(
             "Intervalaudit over alle gepubliceerde tabellen samen: geen onderdrukte cel is exact terug te "
             f"rekenen, geen klein aantal heeft een marge smaller dan {contract.policy.min_cell_size}, en elke "
-            "optelrelatie uit het contract klopt op de zichtbare cijfers."
+            f"optelrelatie uit het contract klopt op de zichtbare cijfers. {mode}"
         ),
         frame=_audit_frame(contract),
         expectations=lambda: [_gx().ExpectColumnValuesToBeInSet(column="fout", value_set=[False])],
         index_columns=["soort", "plaats", "interval"],
+        blocking=exact,
     )
 
 
