@@ -68,7 +68,8 @@ class Settings:
     exact_audit: bool = False
     """`DVCC_EXACT_AUDIT=1`: the disclosure protection runs its audit rounds and the interval audit
     solves every hidden cell's LPs and blocks the gate. Off: one fast pass and the spread LPs only,
-    reported as a warning — exact protection does not yet converge at demo scale (docs/architecture.md, "Interval audit")."""
+    reported as a warning — exact protection does not yet converge at demo scale
+    (docs/architecture.md, "Interval audit")."""
     reference_date: date | None = None
     """The day the freshness check counts from (`DVCC_REFERENCE_DATE`, or the home's
     `peildatum.txt` that the demo writes); None: today."""

@@ -311,6 +311,8 @@ def _audit_frame(contract: PublishedContract) -> Frame:
             for name in audit.unlinked_tables
         ]
         rows.append({"soort": "samenvatting", "plaats": str(audit.figures()), "interval": "", "fout": False})
+        import pandas as pd
+
         return pd.DataFrame(rows)
 
     return frame
