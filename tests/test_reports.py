@@ -108,21 +108,34 @@ def test_reports_are_self_contained_and_printable(home, quarter) -> None:
         assert "@page{size:A4" in html.replace(" ", "")
 
 
-def _expected_ytd(pub, codes: list[str], quarter: str, bron: str, soort: str | None) -> int:
-    year, qn = int(quarter[:4]), int(quarter[-1])
-    value = pub.execute(
+def _total(pub, niveau: str, code: str, periode: str, bron: str, soort: str, measure: str = "aantal") -> str:
+    """The published region total as the report's data-value: its value, or "" when hidden."""
+    row = pub.execute(
         f"""
-        select coalesce(sum(aantal), 0) from fct_meldingen_kwartaal
-        where gemeentecode in ({",".join("?" * len(codes))}) and bron = ? and {"soort = ?" if soort else "true"}
-          and kwartaal between '{year}Q1' and '{year}Q{qn}'
+        select {measure} from ind_totalen
+        where regio_niveau = ? and regio_code = ? and periode = ? and bron = ? and soort = ?
         """,
-        [*codes, bron, *([soort] if soort else [])],
-    ).fetchone()[0]
-    return int(value)
+        [niveau, code, periode, bron, soort],
+    ).fetchone()
+    assert row is not None, (niveau, code, periode, bron, soort)
+    return "" if row[0] is None else str(row[0])
+
+
+def _period(quarter: str) -> tuple[str, str]:
+    year, qn = int(quarter[:4]), int(quarter[-1])
+    return (str(year), str(year - 1)) if qn == 4 else (quarter, f"{year - 1}Q{qn}")
+
+
+def _assert_total(found: dict[str, tuple[str, str]], key: str, expected: str) -> None:
+    value, text = found[key]
+    assert value == expected, (key, value, expected)
+    if expected == "":
+        assert text == SUPPRESSED, (key, text)
 
 
 def test_figures_equal_the_published_tables(home, pub, quarter, gemeenten) -> None:
     year = int(quarter[:4])
+    periode, _ = _period(quarter)
     teams: dict[str, list[str]] = {}
     for code, _, team, _ in gemeenten:
         teams.setdefault(team, []).append(code)
@@ -130,10 +143,10 @@ def test_figures_equal_the_published_tables(home, pub, quarter, gemeenten) -> No
     checked = 0
     for niveau, code, codes in regions:
         found = cells(_report(home, quarter, niveau, code))
-        assert int(found[f"kerncijfers/aangiften/{year}"][0]) == _expected_ytd(
-            pub, codes, quarter, "politie", "aangifte"
+        _assert_total(
+            found, f"kerncijfers/aangiften/{periode}", _total(pub, niveau, code, periode, "politie", "aangifte")
         )
-        assert int(found[f"kerncijfers/bank/{year}"][0]) == _expected_ytd(pub, codes, quarter, "bank", None)
+        _assert_total(found, f"kerncijfers/bank/{periode}", _total(pub, niveau, code, periode, "bank", "melding"))
         published = pub.execute(
             """
             select delictsvorm, aangiften, meldingen_fraudehelpdesk from ind_delictsvormen_jaar
@@ -238,7 +251,9 @@ def test_no_suppressed_value_appears_in_any_report(home, pub, quarter) -> None:
         for key, (value, _text) in found.items():
             if value == "":
                 continue
-            is_count = not any(part in key for part in ("schade", "vm/", "kwaliteit/", "trend/", "voortgang/"))
+            is_count = not any(
+                part in key for part in ("schade", "vm/", "kwaliteit/", "trend/", "voortgang/", "/verschil")
+            )
             assert not (is_count and 0 < Decimal(value) < K), (path.name, key, value)
         for niveau, code, vorm in suppressed:
             if not _belongs(path, niveau, code):
@@ -306,12 +321,100 @@ def test_one_quarter_for_one_municipality(home, pub, gemeenten) -> None:
     written = write_reports(settings, quarter="2024q2", gemeente=code.lower())
     assert [p.name for p in written] == [f"gemeente-{code}.html"]
     found = cells(written[0].read_text(encoding="utf-8"))
-    assert int(found["kerncijfers/aangiften/2024"][0]) == _expected_ytd(pub, [code], "2024Q2", "politie", "aangifte")
-    assert int(found["kerncijfers/aangiften/2023"][0]) == _expected_ytd(pub, [code], "2023Q2", "politie", "aangifte")
+    # not a year-to-date sum of cells: the published quarter, against the same quarter a year before
+    for periode in ("2024Q2", "2023Q2"):
+        expected = _total(pub, "gemeente", code, periode, "politie", "aangifte")
+        _assert_total(found, f"kerncijfers/aangiften/{periode}", expected)
     with pytest.raises(ValueError, match="niet gepubliceerd"):
         write_reports(settings, quarter="2031Q1")
     with pytest.raises(ValueError, match="onbekend"):
         write_reports(settings, basisteam="Atlantis")
+
+
+# --- the smallest municipality: totals, one label, one format -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def smallest(home: Path) -> str:
+    """The municipality with the fewest victims over all sources and years, by the warehouse's true counts."""
+    with duckdb.connect(str(home / "warehouse" / "dvcc.duckdb"), read_only=True) as warehouse:
+        return warehouse.execute(
+            """
+            select regio_code from marts.ind_totalen
+            where regio_niveau = 'gemeente' and periode not like '%Q%'
+            group by regio_code order by sum(aantal), regio_code limit 1
+            """
+        ).fetchone()[0]
+
+
+KERN = {
+    "aangiften": ("politie", "aangifte", "aantal"),
+    "bank": ("bank", "melding", "aantal"),
+    "fraudehelpdesk": ("fraudehelpdesk", "melding", "aantal"),
+    "schade_aangiften": ("politie", "aangifte", "schadebedrag_eur"),
+    "schade_bank": ("bank", "melding", "schadebedrag_eur"),
+}
+DUTCH_NUMBER = re.compile(r"^(€ )?[+-]?\d{1,3}(\.\d{3})*(,\d)?%?$")
+
+
+def test_smallest_municipality_states_published_totals_once(home, pub, quarter, smallest) -> None:
+    html = _report(home, quarter, "gemeente", smallest)
+    found = cells(html)
+    periode, vorig = _period(quarter)
+    hidden = 0
+    for key, (bron, soort, measure) in KERN.items():
+        for p in (periode, vorig):
+            expected = _total(pub, "gemeente", smallest, p, bron, soort, measure)
+            _assert_total(found, f"kerncijfers/{key}/{p}", expected)
+            hidden += expected == ""
+    assert hidden, "the smallest municipality should have hidden totals to show as afgeschermd"
+
+    # the dark-number box states the published online aangiften of its year, a part of the kerncijfer
+    aangiften = found[f"kerncijfers/aangiften/{periode}"][0]
+    dark = pub.execute(
+        """
+        select jaar, aangiften, geschat_slachtoffers from ind_dark_number
+        where regio_niveau = 'gemeente' and regio_code = ? and delictgroep = 'totaal' and jaar <= ?
+        order by jaar desc limit 1
+        """,
+        [smallest, int(quarter[:4])],
+    ).fetchone()
+    if dark and dark[2] is not None:
+        assert found["dark_number/aangiften"][0] == str(dark[1])
+        if aangiften and str(dark[0]) == periode:
+            assert dark[1] <= int(aangiften)
+    # the basisteam's report states the same total for this municipality
+    team = pub.execute("select basisteam from dim_gemeente where gemeentecode = ?", [smallest]).fetchone()[0]
+    team_cells = cells(_report(home, quarter, "basisteam", team))
+    if f"gemeente/{smallest}/aangiften/{periode}" in team_cells:
+        assert team_cells[f"gemeente/{smallest}/aangiften/{periode}"] == found[f"kerncijfers/aangiften/{periode}"]
+    # a part is never more than its published whole
+    if aangiften:
+        parts = [
+            int(v) for k, (v, _) in found.items() if k.startswith("delictsvormen/") and k.endswith("/aangiften") and v
+        ]
+        assert sum(parts) <= int(aangiften)
+
+
+def test_every_report_uses_one_label_one_format_and_no_nested_brackets(home, quarter, smallest) -> None:
+    for path in (home / "reports" / quarter).glob("*-*.html"):
+        html = path.read_text(encoding="utf-8")
+        text = text_of(html)
+        assert "onderdrukt" not in text and "Niet gepubliceerd" not in text, path.name
+        assert set(re.findall(r'class="[^"]*onderdrukt[^"]*"[^>]*>([^<]*)<', html)) <= {SUPPRESSED}, path.name
+        for key, (value, shown) in cells(html).items():
+            if value:
+                assert DUTCH_NUMBER.match(shown), (path.name, key, shown)
+        for paragraph in re.findall(r"<(?:p|td|th|li)[^>]*>(.*?)</(?:p|td|th|li)>", html, flags=re.S):
+            depth = 0
+            for char in text_of(paragraph):
+                depth += char == "("
+                assert depth < 2, (path.name, paragraph[:200])
+                depth -= char == ")"
+        # every chart says its source and period
+        assert html.count("<svg") == len(re.findall(r"<figcaption[^>]*>Bron: [^<]+Periode: [^<]+</figcaption>", html))
+    small = _report(home, quarter, "gemeente", smallest)
+    assert "te weinig zichtbare cijfers" in small or small.count("<svg") >= 4
 
 
 def test_quality_does_not_count_a_rejection_a_later_version_fixed(home, pub) -> None:

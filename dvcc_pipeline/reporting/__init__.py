@@ -11,7 +11,7 @@ from pathlib import Path
 
 from dvcc_pipeline.config import Settings
 from dvcc_pipeline.publication.contract import load_published_contract
-from dvcc_pipeline.reporting.data import Region, SumsCache, connect, load_report, published_quarters, regions
+from dvcc_pipeline.reporting.data import Region, connect, load_report, published_quarters, regions
 from dvcc_pipeline.reporting.render import render_index, render_report
 
 __all__ = ["select_regions", "write_reports"]
@@ -54,8 +54,7 @@ def write_reports(
             raise ValueError(f"kwartaal {kwartaal} is niet gepubliceerd (beschikbaar: {quarters[0]} – {quarters[-1]})")
         all_regions = regions(conn)
         chosen = select_regions(all_regions, basisteam, gemeente)
-        sums_cache: SumsCache = {}
-        pages = [(region, render_report(load_report(conn, region, kwartaal, k, sums_cache))) for region in chosen]
+        pages = [(region, render_report(load_report(conn, region, kwartaal, k))) for region in chosen]
 
     folder = settings.reports_dir / kwartaal
     folder.mkdir(parents=True, exist_ok=True)

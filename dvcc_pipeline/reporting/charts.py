@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
+from dvcc_pipeline.reporting.numbers import getal
+
 PALETTE = ("#1f5f8b", "#c8553d", "#2a9d8f", "#8d6a9f", "#e9a03b", "#5c6b73")
 
 
@@ -154,4 +156,5 @@ def _open(title: str, width: int, height: int) -> str:
 
 
 def _short(value: float) -> str:
-    return f"{value / 1000:.1f}k".replace(".", ",") if value >= 10_000 else f"{value:.0f}"
+    """An axis label in the report's Dutch number format."""
+    return getal(value)

@@ -1,9 +1,10 @@
 """What a report shows, read from the published file only.
 
 Every figure comes from `published.duckdb`, opened read-only, so disclosure control holds by
-construction: a suppressed cell is NULL there and stays None here. Sums over municipalities
-(a basisteam's year-to-date count) add only the published cells and say how many cells were
-suppressed, so the reader knows the true figure is somewhat higher.
+construction: a suppressed cell is NULL there and stays None here. A headline figure is one
+published cell for exactly that region and period (`ind_totalen`), never a sum of visible
+cells: a hidden cell can be large, so such a sum would undercount and contradict the other
+sections.
 """
 
 from __future__ import annotations
@@ -21,13 +22,13 @@ ONLINE_HOOFDCATEGORIEEN = ("cybercrime", "gedigitaliseerd")
 VM_ONDERWERPEN = ("slachtoffer_online_totaal", "aangifte_online", "melding_elders_online")
 VM_EENHEID = "RE03"
 
-# kerncijfers: (key, what the reader sees, bron, soort or None, measure)
-KERNCIJFERS: tuple[tuple[str, str, str, str | None, str], ...] = (
-    ("aangiften", "Aangiften bij de politie", "politie", "aangifte", "aantal"),
-    ("bank", "Fraudemeldingen bij banken", "bank", None, "aantal"),
-    ("fraudehelpdesk", "Meldingen bij de Fraudehelpdesk (slachtoffers)", "fraudehelpdesk", None, "aantal"),
-    ("schade_aangiften", "Schade in aangiften bij de politie (€)", "politie", "aangifte", "schadebedrag_eur"),
-    ("schade_bank", "Schade gemeld bij banken (€)", "bank", None, "schadebedrag_eur"),
+# kerncijfers: (key, what the reader sees, bron, soort, measure of ind_totalen)
+KERNCIJFERS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("aangiften", "Aangiften bij de politie, alle delictsvormen", "politie", "aangifte", "aantal"),
+    ("bank", "Fraudemeldingen bij banken", "bank", "melding", "aantal"),
+    ("fraudehelpdesk", "Meldingen van slachtoffers bij de Fraudehelpdesk", "fraudehelpdesk", "melding", "aantal"),
+    ("schade_aangiften", "Schade in aangiften bij de politie", "politie", "aangifte", "schadebedrag_eur"),
+    ("schade_bank", "Schade gemeld bij banken", "bank", "melding", "schadebedrag_eur"),
 )
 
 
@@ -54,23 +55,23 @@ class Region:
 
 
 @dataclass(frozen=True)
-class Sum:
-    """A sum of published cells; `onderdrukt` counts the suppressed cells it leaves out."""
+class Cel:
+    """One published cell of `ind_totalen`: its value, or None when it is hidden."""
 
     waarde: Decimal | int | None
-    onderdrukt: int
+    onderdrukt: bool
 
 
 @dataclass(frozen=True)
 class Kerncijfer:
     key: str
     label: str
-    regio: Sum
-    regio_vorig: Sum
-    district: Sum
-    district_vorig: Sum
-    eenheid: Sum
-    eenheid_vorig: Sum
+    regio: Cel
+    regio_vorig: Cel
+    district: Cel
+    district_vorig: Cel
+    eenheid: Cel
+    eenheid_vorig: Cel
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ class DelictsvormJaar:
 @dataclass(frozen=True)
 class Trend:
     kwartalen: list[str]
-    reeksen: dict[str, list[int | None]]  # hoofdcategorie -> count per quarter
+    reeksen: dict[str, list[int | None]]  # soort (aangifte, melding) -> police count per quarter, None: hidden
     breukjaar: int | None
     toelichting: str | None
     jaarverandering: list[tuple[int, str, str, Decimal | None, bool]]  # jaar, reeks, methode, pct, onderdrukt
@@ -172,6 +173,8 @@ class ReportData:
     kwartaal: str
     jaar: int
     kwartaalnummer: int
+    periode: str  # the kerncijfers' period: the year after its fourth quarter, else the quarter
+    periode_vorig: str  # the same period a year before
     k: int
     publicatie_id: str
     gepubliceerd_op: str
@@ -186,7 +189,7 @@ class ReportData:
     profiel_jaar: int | None = None
     activiteiten: list[Activiteit] = field(default_factory=list)
     activiteiten_jaar: int | None = None
-    per_gemeente: list[tuple[str, str, dict[str, Sum]]] = field(default_factory=list)  # basisteams only
+    per_gemeente: list[tuple[str, str, dict[str, Cel]]] = field(default_factory=list)  # basisteams only
 
 
 def connect(published_path: Path) -> duckdb.DuckDBPyConnection:
@@ -214,18 +217,21 @@ def regions(conn: duckdb.DuckDBPyConnection) -> list[Region]:
     return result
 
 
-SumsCache = dict[tuple[tuple[str, ...], int, int], dict[tuple[str, int], Sum]]
+def kerncijfer_periods(jaar: int, qn: int) -> tuple[str, str]:
+    """The published period of the headline figures and the same period a year before.
+
+    `ind_totalen` publishes years and quarters; a year-to-date figure would be a sum of cells.
+    """
+    return (str(jaar), str(jaar - 1)) if qn == 4 else (f"{jaar}Q{qn}", f"{jaar - 1}Q{qn}")
 
 
-def load_report(
-    conn: duckdb.DuckDBPyConnection, region: Region, kwartaal: str, k: int, sums_cache: SumsCache | None = None
-) -> ReportData:
-    """Everything one report shows. Pass one `sums_cache` to a series of reports: they share
-    the district and eenheid sums."""
+def load_report(conn: duckdb.DuckDBPyConnection, region: Region, kwartaal: str, k: int) -> ReportData:
+    """Everything one report shows."""
     match = QUARTER.match(kwartaal)
     if not match:
         raise ValueError(f"ongeldig kwartaal {kwartaal!r}, verwacht YYYYQn")
     jaar, qn = int(match[1]), int(match[2])
+    periode, periode_vorig = kerncijfer_periods(jaar, qn)
     publicatie_id, gepubliceerd_op = conn.execute(
         "select publicatie_id, strftime(gepubliceerd_op, '%d-%m-%Y %H:%M') from publicatie "
         "order by gepubliceerd_op desc limit 1"
@@ -237,10 +243,12 @@ def load_report(
         kwartaal=kwartaal,
         jaar=jaar,
         kwartaalnummer=qn,
+        periode=periode,
+        periode_vorig=periode_vorig,
         k=k,
         publicatie_id=publicatie_id,
         gepubliceerd_op=gepubliceerd_op,
-        kerncijfers=_kerncijfers(conn, region, jaar, qn, {} if sums_cache is None else sums_cache),
+        kerncijfers=_kerncijfers(conn, region, periode, periode_vorig),
         delictsvormen=_delictsvormen(conn, region, jaar),
         trend=_trend(conn, region, kwartaal),
         dark_number=_dark_number(conn, region, jaar),
@@ -252,7 +260,7 @@ def load_report(
         activiteiten=activiteiten,
         activiteiten_jaar=activiteiten_jaar,
         per_gemeente=[
-            (code, name, {key: s for (key, year), s in _sums(conn, [code], jaar, qn).items() if year == jaar})
+            (code, name, {key: cel for (key, p), cel in _totalen(conn, "gemeente", code, [periode]).items()})
             for code, name in region.gemeenten
         ]
         if region.niveau == "basisteam" and len(region.gemeenten) > 1
@@ -260,60 +268,43 @@ def load_report(
     )
 
 
-def _sums(conn: duckdb.DuckDBPyConnection, codes: Sequence[str], jaar: int, qn: int) -> dict[tuple[str, int], Sum]:
-    """Year-to-date sums of the published cells per kerncijfer and year (this and last).
-
-    One query for all kerncijfers: a report needs these sums for its area, district and
-    eenheid (and each gemeente of a basisteam), so the query count decides the report's time.
-    """
-    columns = []
-    for _, _, bron, soort, measure in KERNCIJFERS:
-        where = f"bron = '{bron}'" + (f" and soort = '{soort}'" if soort else "")
-        columns += [  # no cells of this source: 0, as before any delivery
-            f"if(count(*) filter (where {where}) = 0, 0, sum({measure}) filter (where {where}))",
-            f"count(*) filter (where {where} and {measure} is null and onderdrukt)",
-        ]
+def _totalen(
+    conn: duckdb.DuckDBPyConnection, niveau: str, code: str, periods: Sequence[str]
+) -> dict[tuple[str, str], Cel]:
+    """The published region totals per kerncijfer and period; a missing row reads as hidden."""
     rows = conn.execute(
-        f"""
-        select jaar, {", ".join(columns)}
-        from fct_meldingen_kwartaal
-        where gemeentecode in (select unnest(?)) and jaar in (?, ?) and cast(right(kwartaal, 1) as integer) <= ?
-        group by jaar
+        """
+        select periode, bron, soort, aantal, schadebedrag_eur, onderdrukt from ind_totalen
+        where regio_niveau = ? and regio_code = ? and periode in (select unnest(?))
         """,
-        [list(codes), jaar - 1, jaar, qn],
+        [niveau, code, list(periods)],
     ).fetchall()
-    found = {r[0]: r[1:] for r in rows}
-    result: dict[tuple[str, int], Sum] = {}
-    for n, (key, *_) in enumerate(KERNCIJFERS):
-        for year in (jaar - 1, jaar):
-            values = found.get(year)
-            result[(key, year)] = Sum(values[2 * n], values[2 * n + 1]) if values else Sum(0, 0)
+    found = {(r[0], r[1], r[2]): {"aantal": r[3], "schadebedrag_eur": r[4], "onderdrukt": r[5]} for r in rows}
+    result: dict[tuple[str, str], Cel] = {}
+    for key, _, bron, soort, measure in KERNCIJFERS:
+        for periode in periods:
+            row = found.get((periode, bron, soort))
+            result[(key, periode)] = (
+                Cel(row[measure], bool(row["onderdrukt"]) or row[measure] is None) if row else Cel(None, True)
+            )
     return result
 
 
-def _kerncijfers(
-    conn: duckdb.DuckDBPyConnection, region: Region, jaar: int, qn: int, cache: SumsCache
-) -> list[Kerncijfer]:
-    query = "select gemeentecode from dim_gemeente where district = ?"
-    district = [r[0] for r in conn.execute(query, [region.district]).fetchall()]
-    eenheid = [r[0] for r in conn.execute("select gemeentecode from dim_gemeente").fetchall()]
-    sums = []
-    for codes in (region.gemeentecodes, district, eenheid):
-        key = (tuple(sorted(codes)), jaar, qn)
-        if key not in cache:
-            cache[key] = _sums(conn, codes, jaar, qn)
-        sums.append(cache[key])
-    own, dist, unit = sums
+def _kerncijfers(conn: duckdb.DuckDBPyConnection, region: Region, periode: str, periode_vorig: str) -> list[Kerncijfer]:
+    periods = [periode, periode_vorig]
+    own = _totalen(conn, region.niveau, region.code, periods)
+    dist = _totalen(conn, "district", region.district, periods)
+    unit = _totalen(conn, "eenheid", region.eenheid, periods)
     return [
         Kerncijfer(
             key,
             label,
-            own[(key, jaar)],
-            own[(key, jaar - 1)],
-            dist[(key, jaar)],
-            dist[(key, jaar - 1)],
-            unit[(key, jaar)],
-            unit[(key, jaar - 1)],
+            own[(key, periode)],
+            own[(key, periode_vorig)],
+            dist[(key, periode)],
+            dist[(key, periode_vorig)],
+            unit[(key, periode)],
+            unit[(key, periode_vorig)],
         )
         for key, label, *_ in KERNCIJFERS
     ]
@@ -335,16 +326,13 @@ def _delictsvormen(conn: duckdb.DuckDBPyConnection, region: Region, jaar: int) -
 
 
 def _trend(conn: duckdb.DuckDBPyConnection, region: Region, kwartaal: str) -> Trend:
+    """Police aangiften and meldingen per quarter: the region's published quarter totals."""
     rows = conn.execute(
         """
-        select f.kwartaal, d.hoofdcategorie, sum(f.aantal)
-        from fct_meldingen_kwartaal as f
-        join dim_delictsvorm as d using (delictsvorm)
-        where f.bron = 'politie' and f.gemeentecode in (select unnest(?)) and f.kwartaal <= ?
-          and d.hoofdcategorie in (select unnest(?))
-        group by all
+        select periode, soort, aantal from ind_totalen
+        where bron = 'politie' and regio_niveau = ? and regio_code = ? and periode like '____Q_' and periode <= ?
         """,
-        [region.gemeentecodes, kwartaal, list(ONLINE_HOOFDCATEGORIEEN)],
+        [region.niveau, region.code, kwartaal],
     ).fetchall()
     kwartalen = [
         r[0]
@@ -353,7 +341,7 @@ def _trend(conn: duckdb.DuckDBPyConnection, region: Region, kwartaal: str) -> Tr
         ).fetchall()
     ]
     counts = {(r[0], r[1]): r[2] for r in rows}
-    reeksen = {h: [counts.get((q, h), 0) for q in kwartalen] for h in ONLINE_HOOFDCATEGORIEEN}
+    reeksen = {soort: [counts.get((q, soort)) for q in kwartalen] for soort in ("aangifte", "melding")}
     breuk = conn.execute(
         "select jaar, any_value(toelichting) from ind_trend_jaar where trendbreuk group by jaar order by jaar limit 1"
     ).fetchone()
@@ -467,12 +455,13 @@ def _kwaliteit(conn: duckdb.DuckDBPyConnection, jaar: int, qn: int) -> list[Kwal
 
 
 def _missing_periods(conn: duckdb.DuckDBPyConnection, jaar: int, qn: int) -> dict[str, list[str]]:
-    """Periods of this year (up to the quarter) for which the latest publication holds no delivery."""
+    """Per bron, the periods of this year (up to the quarter) without a delivery in the latest publication."""
     row = conn.execute("select leveringen from publicatie order by gepubliceerd_op desc limit 1").fetchone()
     deliveries = row[0] if row and row[0] else []  # a list of structs (contract 2.0)
     delivered: dict[str, set[str]] = {}
     for d in deliveries:
-        delivered.setdefault(str(d.get("feed")), set()).add(str(d.get("periode")))
+        if isinstance(d, dict):  # contract 1.x listed bare ids: those say nothing about periods
+            delivered.setdefault(str(d.get("feed")), set()).add(str(d.get("periode")))
     quarters = [f"{jaar}Q{q}" for q in range(1, qn + 1)]
     months = [f"{jaar}-{m:02d}" for m in range(1, 3 * qn + 1)]
     expected = {
@@ -481,4 +470,9 @@ def _missing_periods(conn: duckdb.DuckDBPyConnection, jaar: int, qn: int) -> dic
         "bank_fraudemeldingen": months,
         "fraudehelpdesk_meldingen": months,
     }
-    return {feed: [p for p in periods if p not in delivered.get(feed, set())] for feed, periods in expected.items()}
+    bron = {"politie_registraties": "politie", "programma_registraties": "programma"}
+    bron |= {"bank_fraudemeldingen": "bank", "fraudehelpdesk_meldingen": "fraudehelpdesk"}
+    # keyed by bron, as ind_kwaliteit is
+    return {
+        bron[feed]: [p for p in periods if p not in delivered.get(feed, set())] for feed, periods in expected.items()
+    }

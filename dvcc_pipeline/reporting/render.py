@@ -2,8 +2,9 @@
 
 Every figure cell carries `data-key` and `data-value` attributes, so the tests can check the
 numbers against the published tables without parsing Dutch number formats. A suppressed cell
-has an empty `data-value` and reads "afgeschermd": the published tables do not say whether a
-cell was small or hidden so a small one cannot be recovered, so the page cannot say either.
+has an empty `data-value` and reads "afgeschermd" — the one label for a hidden value, explained
+once at the top of the page: the published tables do not say whether a cell was small or hidden
+so a small one cannot be recovered, so the page cannot say either.
 """
 
 from __future__ import annotations
@@ -13,9 +14,24 @@ from decimal import Decimal
 from html import escape
 
 from dvcc_pipeline.reporting.charts import Bar, Interval, Series, bar_chart, interval_chart, line_chart
-from dvcc_pipeline.reporting.data import KERNCIJFERS, DelictsvormJaar, Profiel, Region, ReportData, Sum
+from dvcc_pipeline.reporting.data import KERNCIJFERS, Cel, DelictsvormJaar, Profiel, Region, ReportData
+from dvcc_pipeline.reporting.numbers import bedrag, getal, getal_of_decimaal, procent
 
 SUPPRESSED = "afgeschermd"
+NO_FIGURE = "–"  # not hidden, just no figure (no respondents, no base to compare with); never orange
+
+
+def explanation(k: int) -> str:
+    """The one explanation of a hidden value, at the top of every report."""
+    return (
+        f"“{SUPPRESSED}”: dit cijfer publiceren we niet. Dat geldt voor een klein aantal (1 tot {k}), zodat niemand "
+        "te herkennen is; voor een schadebedrag waarin één aangifte overheerst; en voor een cijfer waarmee zo'n "
+        "klein aantal terug te rekenen zou zijn, door andere cijfers af te trekken of overzichten naast elkaar te "
+        "leggen. Een afgeschermd cijfer kan dus ook groot zijn. Totalen komen daarom nooit uit het optellen van de "
+        "zichtbare cijfers, maar uit het gepubliceerde totaal van precies dat gebied en die periode."
+    )
+
+
 STATUS = {"behaald": "behaald", "op_koers": "op koers", "achter": "achter op schema", "geen_data": "nog geen gegevens"}
 BRON = {
     "politie": "Politie",
@@ -23,12 +39,6 @@ BRON = {
     "fraudehelpdesk": "Fraudehelpdesk",
     "programma": "Programmabureau",
     "veiligheidsmonitor": "Veiligheidsmonitor",
-}
-FEED = {
-    "politie_registraties": "politie",
-    "bank_fraudemeldingen": "bank",
-    "fraudehelpdesk_meldingen": "fraudehelpdesk",
-    "programma_registraties": "programma",
 }
 VM_LABEL = {
     "slachtoffer_online_totaal": "Slachtoffer van online criminaliteit",
@@ -41,6 +51,7 @@ VM_SHORT = {
     "melding_elders_online": "elders gemeld",
 }
 HOOFDCATEGORIE = {"cybercrime": "Cybercrime", "gedigitaliseerd": "Gedigitaliseerde criminaliteit"}
+SOORT = {"aangifte": "Aangiften", "melding": "Meldingen"}
 LEEFTIJD = {
     "0-17": "0–17 jaar",
     "18-24": "18–24 jaar (jongeren)",
@@ -90,7 +101,8 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.onderdrukt{color:#
 .up{color:#a33}.down{color:#276b2f}.note{color:#555;font-size:13px}svg.chart{max-width:100%;height:auto;display:block}
 svg.chart text{font-family:inherit;font-size:12px;fill:#1d2327}svg.chart text.marker{font-size:11px}
 .box{background:#f3f6f8;border-left:4px solid #1f5f8b;padding:8px 12px;margin:10px 0}
-nav.toc a{margin-right:12px}footer{margin-top:40px;color:#555;font-size:13px}
+nav.toc a{margin-right:12px}figure{margin:8px 0 4px}figcaption{margin-top:2px}
+footer{margin-top:40px;color:#555;font-size:13px}
 .status-behaald{color:#276b2f;font-weight:600}.status-achter{color:#a33;font-weight:600}
 @media print{@page{size:A4;margin:14mm 12mm}body{max-width:none;padding:0;font-size:11pt}nav.toc{display:none}
 h2{break-after:avoid;page-break-after:avoid}table,figure,svg,.box{break-inside:avoid;page-break-inside:avoid}
@@ -132,8 +144,8 @@ def render_report(data: ReportData) -> str:
         f"{escape(data.publicatie_id)} van {escape(data.gepubliceerd_op)} (UTC).</p>"
         '<p class="box">Dit informatiebeeld is bedoeld voor het gesprek in de driehoek over online criminaliteit: '
         "oplichting en fraude via internet en telefoon (gedigitaliseerde criminaliteit) en aanvallen op computers "
-        f"(cybercrime). Kleine aantallen (1 tot {data.k}) tonen we niet, zodat niemand te herkennen is: daar staat "
-        f"“{SUPPRESSED}”.</p>"
+        f"(cybercrime).</p>"
+        f'<p class="note" id="afgeschermd">{escape(explanation(data.k))}</p>'
         f'<nav class="toc">{toc}</nav></header>'
         + "".join(html for _, _, html in sections)
         + f"<footer>Bron: gepubliceerde tabellen van de DVCC-informatiepijplijn (publicatie "
@@ -152,77 +164,97 @@ def _section(key: str, label: str, intro: str, content: str, new_page: bool = Fa
 
 
 def fmt_int(value: int | Decimal | float) -> str:
-    return f"{round(value):,}".replace(",", ".")
+    return getal(value)
 
 
 def fmt_eur(value: int | Decimal | float) -> str:
-    return f"€ {fmt_int(value)}"
+    return bedrag(value)
 
 
 def fmt_pct(value: Decimal | float, sign: bool = False) -> str:
-    text = f"{value:+.1f}" if sign else f"{value:.1f}"
-    return text.replace(".", ",") + "%"
+    return procent(value, teken=sign)
 
 
 def _cell(key: str, value: int | Decimal | None, suppressed: bool, kind: str = "int") -> str:
-    """A figure cell: the value, or "afgeschermd" when the publication suppressed it."""
+    """A figure cell: the value, "afgeschermd" when the publication hid it, else "–" (no figure)."""
     if value is None:
-        text = SUPPRESSED if suppressed else "–"
-        return f'<td class="n onderdrukt" data-key="{escape(key)}" data-value="">{text}</td>'
+        if suppressed:
+            return f'<td class="n onderdrukt" data-key="{escape(key)}" data-value="">{SUPPRESSED}</td>'
+        return f'<td class="n" data-key="{escape(key)}" data-value="">{NO_FIGURE}</td>'
     text = fmt_eur(value) if kind == "eur" else fmt_pct(value) if kind == "pct" else fmt_int(value)
     return f'<td class="n" data-key="{escape(key)}" data-value="{value}">{text}</td>'
 
 
-def _change(now: Sum, before: Sum) -> str:
-    if now.waarde is None or not before.waarde:
-        return '<td class="n">–</td>'
-    pct = 100 * (Decimal(now.waarde) - Decimal(before.waarde)) / Decimal(before.waarde)
+def _change(key: str, now: Cel, before: Cel) -> str:
+    """The change on a year before, from two published cells; hidden if either is hidden."""
+    if now.waarde is None or before.waarde is None:
+        return f'<td class="n onderdrukt" data-key="{escape(key)}" data-value="">{SUPPRESSED}</td>'
+    if not before.waarde:
+        return f'<td class="n" data-key="{escape(key)}" data-value="">{NO_FIGURE}</td>'
+    pct = (100 * (Decimal(now.waarde) - Decimal(before.waarde)) / Decimal(before.waarde)).quantize(Decimal("0.1"))
     cls = "up" if pct > 0 else "down" if pct < 0 else ""
-    return f'<td class="n {cls}">{fmt_pct(pct, sign=True)}</td>'
+    return f'<td class="n {cls}" data-key="{escape(key)}" data-value="{pct}">{fmt_pct(pct, sign=True)}</td>'
+
+
+def _figure(chart: str, bron: str, periode: str) -> str:
+    """A chart with the source and period it shows, in words under it."""
+    caption = f"Bron: {escape(bron)}. Periode: {escape(periode)}."
+    return f'<figure>{chart}<figcaption class="note">{caption}</figcaption></figure>'
+
+
+def _why_empty(what: str) -> str:
+    return (
+        f'<p class="note">Geen grafiek van {escape(what)}: te weinig zichtbare cijfers voor dit gebied '
+        "(de meeste zijn afgeschermd of 0). De tabel eronder toont wat gepubliceerd is.</p>"
+    )
 
 
 # --- sections -------------------------------------------------------------------------------------
 
 
+def _period_words(periode: str) -> str:
+    """2024 → "2024"; 2024Q2 → "het 2e kwartaal van 2024"."""
+    return f"het {periode[-1]}e kwartaal van {periode[:4]}" if "Q" in periode else periode
+
+
 def _kerncijfers(d: ReportData) -> tuple[str, str, str]:
-    r, q = d.region, d.kwartaalnummer
-    period = f"{d.jaar} t/m Q{q}" if q < 4 else str(d.jaar)
+    r = d.region
     head = (
-        f'<tr><th>Cijfer</th><th class="n">{escape(r.naam)} {period}</th><th class="n">zelfde periode {d.jaar - 1}'
-        f'</th><th class="n">verschil</th><th class="n">district {escape(r.district)}</th>'
-        '<th class="n">eenheid Midden-Nederland</th></tr>'
+        f'<tr><th>Cijfer</th><th class="n">{escape(r.naam)}, {escape(d.periode)}</th>'
+        f'<th class="n">{escape(r.naam)}, {escape(d.periode_vorig)}</th><th class="n">verschil</th>'
+        f'<th class="n">verschil district {escape(r.district)}</th><th class="n">verschil eenheid</th></tr>'
     )
     rows = []
     for c in d.kerncijfers:
         kind = "eur" if c.key.startswith("schade") else "int"
         rows.append(
-            f"<tr><td>{escape(c.label)}</td>"
-            + _cell(f"kerncijfers/{c.key}/{d.jaar}", c.regio.waarde, False, kind)
-            + _cell(f"kerncijfers/{c.key}/{d.jaar - 1}", c.regio_vorig.waarde, False, kind)
-            + _change(c.regio, c.regio_vorig)
-            + _change(c.district, c.district_vorig)
-            + _change(c.eenheid, c.eenheid_vorig)
+            f"<tr><td>{escape(c.label)}{' in euro' if kind == 'eur' else ''}</td>"
+            + _cell(f"kerncijfers/{c.key}/{d.periode}", c.regio.waarde, c.regio.onderdrukt, kind)
+            + _cell(f"kerncijfers/{c.key}/{d.periode_vorig}", c.regio_vorig.waarde, c.regio_vorig.onderdrukt, kind)
+            + _change(f"kerncijfers/{c.key}/verschil", c.regio, c.regio_vorig)
+            + _change(f"kerncijfers/{c.key}/verschil/district", c.district, c.district_vorig)
+            + _change(f"kerncijfers/{c.key}/verschil/eenheid", c.eenheid, c.eenheid_vorig)
             + "</tr>"
         )
-    suppressed = sum(c.regio.onderdrukt + c.regio_vorig.onderdrukt for c in d.kerncijfers)
     note = (
-        f'<p class="note">Verschil: de verandering ten opzichte van dezelfde periode vorig jaar, voor '
-        f"{escape(r.naam)}, het district en de hele eenheid. De aantallen tellen de gepubliceerde cellen per "
-        f"gemeente, delictsvorm en kwartaal op; {suppressed} afgeschermde cellen tellen niet mee, dus het "
-        "werkelijke aantal ligt hoger. Banken en Fraudehelpdesk zien deels "
-        "dezelfde slachtoffers als de politie; tel de rijen dus niet bij elkaar op.</p>"
+        f'<p class="note">Elk cijfer is het gepubliceerde totaal van {escape(r.naam)} over '
+        f"{escape(_period_words(d.periode))}, over alle delictsvormen samen. Verschil: de verandering ten opzichte "
+        f"van {escape(_period_words(d.periode_vorig))}, voor {escape(r.naam)}, het district en de hele eenheid. "
+        "Banken en Fraudehelpdesk zien deels dezelfde slachtoffers als de politie; tel de rijen dus niet bij "
+        "elkaar op.</p>"
     )
     content = f"<table>{head}{''.join(rows)}</table>{note}"
     content += _per_gemeente(d)
     intro = (
-        f"Hoeveel slachtoffers van online criminaliteit en fraude zich in {period} meldden bij politie, banken en "
-        "Fraudehelpdesk en hoeveel schade zij opgaven, vergeleken met vorig jaar en met district en eenheid."
+        f"Hoeveel slachtoffers van online criminaliteit en fraude zich in {_period_words(d.periode)} meldden bij "
+        "politie, banken en Fraudehelpdesk en hoeveel schade zij opgaven, vergeleken met een jaar eerder en met "
+        "district en eenheid."
     )
-    return _section("kerncijfers", "Kerncijfers", intro, content)
+    return _section("kerncijfers", "Kerncijfers", escape(intro), content)
 
 
 def _per_gemeente(d: ReportData) -> str:
-    """For a basisteam: the year-to-date counts of each of its municipalities."""
+    """For a basisteam: the published totals of each of its municipalities."""
     if not d.per_gemeente:
         return ""
     keys = [key for key, label, *_ in KERNCIJFERS if not key.startswith("schade")]
@@ -230,11 +262,11 @@ def _per_gemeente(d: ReportData) -> str:
     head = "<tr><th>Gemeente</th>" + "".join(f'<th class="n">{escape(labels[k])}</th>' for k in keys) + "</tr>"
     body = "".join(
         f"<tr><td>{escape(name)}</td>"
-        + "".join(_cell(f"gemeente/{code}/{k}/{d.jaar}", sums[k].waarde, False) for k in keys)
+        + "".join(_cell(f"gemeente/{code}/{k}/{d.periode}", cells[k].waarde, cells[k].onderdrukt) for k in keys)
         + "</tr>"
-        for code, name, sums in d.per_gemeente
+        for code, name, cells in d.per_gemeente
     )
-    return f"<h3>Per gemeente in het basisteam</h3><table>{head}{body}</table>"
+    return f"<h3>Per gemeente in het basisteam, {escape(d.periode)}</h3><table>{head}{body}</table>"
 
 
 def _delictsvormen(d: ReportData) -> tuple[str, str, str]:
@@ -266,15 +298,19 @@ def _delictsvormen(d: ReportData) -> tuple[str, str, str]:
             result.append(Bar(v.label, None if value is None else float(value), text))
         return result
 
+    def chart(title: str, items: Sequence[DelictsvormJaar], damage: bool, what: str) -> str:
+        drawn = bars(items, damage)
+        if sum(b.value is not None and b.value > 0 for b in drawn) < 2:
+            return _why_empty(what)
+        return _figure(bar_chart(title, drawn), "politie, aangiften per delictsvorm", str(d.jaar))
+
     content = (
-        "<h3>Meeste slachtoffers (aangiften bij de politie)</h3>"
-        + bar_chart(f"Delictsvormen met de meeste aangiften, {d.jaar}", bars(by_count, False))
+        "<h3>Meeste slachtoffers: aangiften bij de politie</h3>"
+        + chart(f"Delictsvormen met de meeste aangiften, {d.jaar}", by_count, False, "de aangiften per delictsvorm")
         + table(by_count)
         + "<h3>Meeste schade</h3>"
-        + bar_chart(f"Delictsvormen met de meeste schade, {d.jaar}", bars(by_damage, True))
-        + table(by_damage)
-        + '<p class="note">“Niet gepubliceerd” bij schade: één aangifte maakt het grootste deel van het bedrag uit, '
-        "dus het bedrag zou iets over één slachtoffer zeggen.</p>"
+        + chart(f"Delictsvormen met de meeste schade, {d.jaar}", by_damage, True, "de schade per delictsvorm")
+        + (table(by_damage) if by_damage else "<p>Geen gepubliceerde schadebedragen in dit jaar.</p>")
     )
     intro = f"Welke vormen van online criminaliteit in {d.jaar} de meeste slachtoffers en de meeste schade opleverden."
     return _section("delictsvormen", "Delictsvormen", intro, content)
@@ -283,22 +319,31 @@ def _delictsvormen(d: ReportData) -> tuple[str, str, str]:
 def _trend(d: ReportData) -> tuple[str, str, str]:
     t = d.trend
     marker = t.kwartalen.index(f"{t.breukjaar}Q1") if t.breukjaar and f"{t.breukjaar}Q1" in t.kwartalen else None
-    series = [Series(HOOFDCATEGORIE[h], [None if v is None else float(v) for v in vs]) for h, vs in t.reeksen.items()]
-    chart = line_chart(
-        f"Politieregistraties per kwartaal, {d.region.naam}",
-        t.kwartalen,
-        series,
-        marker_at=marker,
-        marker_text=f"trendbreuk {t.breukjaar}" if t.breukjaar else "",
-    )
+    series = [Series(SOORT[h], [None if v is None else float(v) for v in vs]) for h, vs in t.reeksen.items()]
+    visible = sum(v is not None and v > 0 for vs in t.reeksen.values() for v in vs)
+    periode = f"{t.kwartalen[0]} tot en met {t.kwartalen[-1]}" if t.kwartalen else d.kwartaal
+    if visible < 4:
+        chart = _why_empty("de politieregistraties per kwartaal")
+    else:
+        chart = _figure(
+            line_chart(
+                f"Politieregistraties per kwartaal, {d.region.naam}",
+                t.kwartalen,
+                series,
+                marker_at=marker,
+                marker_text=f"trendbreuk {t.breukjaar}" if t.breukjaar else "",
+            ),
+            "politie, gepubliceerde kwartaaltotalen van aangiften en meldingen",
+            periode,
+        )
     rows = "".join(
         f"<tr><td>{jaar}</td><td>{escape(HOOFDCATEGORIE.get(reeks, reeks))}</td>"
         f"<td>{'eigen registratie politie' if methode == 'geregistreerd' else 'vergelijkbare indeling'}</td>"
         + (
             f'<td class="n" data-key="trend/{jaar}/{reeks}/{methode}" data-value="{pct}">{fmt_pct(pct, sign=True)}</td>'
             if pct is not None
-            else f'<td class="n onderdrukt" data-key="trend/{jaar}/{reeks}/{methode}" data-value="">'
-            f"{'onderdrukt' if onderdrukt else '–'}</td>"
+            else f'<td class="n{" onderdrukt" if onderdrukt else ""}" data-key="trend/{jaar}/{reeks}/{methode}" '
+            f'data-value="">{SUPPRESSED if onderdrukt else NO_FIGURE}</td>'
         )
         + "</tr>"
         for jaar, reeks, methode, pct, onderdrukt in t.jaarverandering
@@ -308,8 +353,9 @@ def _trend(d: ReportData) -> tuple[str, str, str]:
         explain = (
             f'<div class="box"><strong>Trendbreuk in {t.breukjaar}.</strong> De politie legt sinds {t.breukjaar} '
             "op een andere manier vast of een delict online is. In haar eigen registratie lijkt cybercrime daardoor "
-            "sterk te dalen, terwijl dat grotendeels een andere indeling is. De lijnen hierboven gebruiken één "
-            "vaste indeling voor alle jaren en zijn daarom wel vergelijkbaar. "
+            "sterk te dalen, terwijl dat grotendeels een andere indeling is. De lijnen hierboven tellen alle "
+            "delictsvormen samen en hangen dus niet van die indeling af; de vergelijkbare indeling in de tabel "
+            "hieronder deelt alle jaren op dezelfde manier in. "
             f"{escape(t.toelichting or '')}</div>"
         )
     table = (
@@ -317,12 +363,12 @@ def _trend(d: ReportData) -> tuple[str, str, str]:
         f'</th><th>indeling</th><th class="n">verandering t.o.v. vorig jaar</th></tr>{rows}</table>'
     )
     intro = (
-        "Hoe het aantal politieregistraties (aangiften en meldingen) van online criminaliteit per kwartaal verloopt, "
-        "per hoofdcategorie; de stippellijn markeert de trendbreuk."
+        "Hoe het aantal aangiften en meldingen van online criminaliteit bij de politie per kwartaal verloopt, en hoe "
+        "cybercrime en gedigitaliseerde criminaliteit per jaar veranderen; de stippellijn markeert de trendbreuk."
     )
     gaps = (
-        '<p class="note">Een onderbroken lijn betekent dat het aantal van dat kwartaal is afgeschermd.</p>'
-        if any(v is None for vs in t.reeksen.values() for v in vs)
+        f'<p class="note">Een onderbroken lijn: het aantal van dat kwartaal is {SUPPRESSED}.</p>'
+        if visible >= 4 and any(v is None for vs in t.reeksen.values() for v in vs)
         else ""
     )
     return _section("trend", "Trend per kwartaal", intro, chart + gaps + explain + table, new_page=True)
@@ -334,20 +380,24 @@ def _dark_number(d: ReportData) -> tuple[str, str, str]:
     if dn is not None:
         if dn.geschat is None:
             text = (
-                f"Het aantal online aangiften in {dn.jaar} is afgeschermd; daarom geven we geen schatting."
+                f"Het aantal online aangiften in {dn.jaar} is {SUPPRESSED}; daarom geven we geen schatting."
                 if dn.onderdrukt
                 else "Voor dit jaar is geen schatting beschikbaar."
             )
         else:
             bron = (
-                "de eenheid als geheel (geen betrouwbaar eigen cijfer)"
+                "de eenheid als geheel, want voor het eigen gebied is er geen betrouwbaar cijfer"
                 if dn.bron_aangiftebereidheid and (dn.bron_aangiftebereidheid != "eigen_regio")
                 else "het eigen gebied"
             )
             text = (
-                f"In {dn.jaar} deden {fmt_int(dn.aangiften)} slachtoffers aangifte van online criminaliteit. Volgens "
+                f'In {dn.jaar} deden <span data-key="dark_number/aangiften" data-value="{dn.aangiften}">'
+                f"{fmt_int(dn.aangiften)}</span> slachtoffers aangifte van online criminaliteit: cybercrime en "
+                "gedigitaliseerde criminaliteit, dus zonder offline en nog niet gelabelde delicten die de "
+                "kerncijfers wel meetellen. Volgens "
                 f"de Veiligheidsmonitor {dn.vm_jaar} doet {fmt_pct(dn.aangiftebereidheid_pct)} van de slachtoffers "
-                f"aangifte (cijfer van {bron}). Het werkelijke aantal slachtoffers ligt daarom naar schatting rond "
+                f"aangifte; dat is het cijfer van {bron}. Het werkelijke aantal slachtoffers ligt daarom naar "
+                "schatting rond "
                 f'<strong data-key="dark_number/geschat" data-value="{dn.geschat}">{fmt_int(dn.geschat)}</strong>, '
                 f'tussen <span data-key="dark_number/ondergrens" data-value="{dn.ondergrens}">{fmt_int(dn.ondergrens)}'
                 f'</span> en <span data-key="dark_number/bovengrens" data-value="{dn.bovengrens}">'
@@ -368,12 +418,18 @@ def _dark_number(d: ReportData) -> tuple[str, str, str]:
             )
             for v in vm
         ]
-        parts.append(interval_chart(f"Veiligheidsmonitor {jaar}, percentages met marge", intervals))
+        parts.append(
+            _figure(
+                interval_chart(f"Veiligheidsmonitor {jaar}, percentages met marge", intervals),
+                "CBS Veiligheidsmonitor",
+                str(jaar),
+            )
+        )
         rows = []
         for v in vm:
             key = f"vm/{v.regio_code}/{v.onderwerp}"
             target = f"{fmt_pct(v.doelwaarde)} in {v.doeljaar}" if v.doelwaarde is not None else ""
-            interval = f"{fmt_pct(v.ondergrens)} – {fmt_pct(v.bovengrens)}" if v.ondergrens is not None else "–"
+            interval = f"{fmt_pct(v.ondergrens)} – {fmt_pct(v.bovengrens)}" if v.ondergrens is not None else NO_FIGURE
             rows.append(
                 f"<tr><td>{escape(v.regio_naam)}</td><td>{escape(VM_LABEL.get(v.onderwerp, v.onderwerp))}</td>"
                 + _cell(key, v.waarde, False, "pct")
@@ -383,8 +439,9 @@ def _dark_number(d: ReportData) -> tuple[str, str, str]:
             '<table><tr><th>gebied</th><th>onderwerp</th><th class="n">waarde</th><th class="n">marge (95%)</th>'
             f'<th class="n">doel programma</th></tr>{"".join(rows)}</table>'
             '<p class="note">Percentages van de inwoners van 15 jaar en ouder (slachtofferschap) of van de '
-            "slachtoffers (aangifte, melding elders). De marge geeft aan hoe zeker het cijfer is; de rode streep in "
-            "de grafiek is het doel van het programma. “–”: te weinig respondenten voor een betrouwbaar cijfer.</p>"
+            "slachtoffers, bij aangifte en melding elders. De marge geeft aan hoe zeker het cijfer is; de rode streep "
+            f"in de grafiek is het doel van het programma. “{NO_FIGURE}”: te weinig respondenten voor een "
+            "betrouwbaar cijfer.</p>"
         )
     intro = (
         "Hoeveel slachtoffers er naar schatting werkelijk zijn — de meeste doen geen aangifte — en wat inwoners "
@@ -413,7 +470,9 @@ def _doelgroepen(d: ReportData) -> tuple[str, str, str]:
             for bron in bronnen:
                 p = by_key.get((dimensie, waarde, bron))
                 cells.append(
-                    _cell(f"wie/{dimensie}/{waarde}/{bron}", p.aantal, p.onderdrukt) if p else '<td class="n">–</td>'
+                    _cell(f"wie/{dimensie}/{waarde}/{bron}", p.aantal, p.onderdrukt)
+                    if p
+                    else f'<td class="n">{NO_FIGURE}</td>'
                 )
             rows.append(f"<tr><td>{escape(label)}</td>{''.join(cells)}</tr>")
         chart_bron = PROFIEL_GRAFIEK[dimensie]
@@ -423,15 +482,20 @@ def _doelgroepen(d: ReportData) -> tuple[str, str, str]:
             if waarde != "onbekend" and (p := by_key.get((dimensie, waarde, chart_bron)))
         ]
         parts.append(f"<h3>{escape(titel)}</h3>")
-        if bars:
-            parts.append(bar_chart(f"{titel}: slachtoffers bij {BRON[chart_bron].lower()}, {d.profiel_jaar}", bars))
+        if sum(b.value is not None and b.value > 0 for b in bars) >= 2:
+            bron_tekst = {"politie": "politie, aangiften en meldingen", "bank": "banken, fraudemeldingen"}[chart_bron]
+            chart = bar_chart(f"{titel}: slachtoffers bij {BRON[chart_bron].lower()}, {d.profiel_jaar}", bars)
+            parts.append(_figure(chart, bron_tekst, str(d.profiel_jaar)))
+        else:
+            parts.append(_why_empty(f"{titel.lower()} bij {BRON[chart_bron].lower()}"))
         parts.append(f"<table>{head}{''.join(rows)}</table>")
         parts.append(_opvallend(d.profiel, dimensie, labels))
     parts.append(
         '<p class="note">Politie: aangiften en meldingen van online criminaliteit; de politie legt geen '
         "contactkanaal vast. Banken: fraudemeldingen. Fraudehelpdesk: alleen meldingen van slachtoffers. Eén "
         "slachtoffer kan bij meer dan één bron staan; tel de kolommen dus niet bij elkaar op. “Onbekend of "
-        "organisatie”: de leeftijd is niet vastgelegd, of het slachtoffer is een bedrijf of instelling.</p>"
+        "organisatie”: de leeftijd is niet vastgelegd, of het slachtoffer is een bedrijf of instelling. "
+        f"“{NO_FIGURE}”: deze bron legt dit niet vast.</p>"
     )
     jaar = d.profiel_jaar or d.jaar
     intro = (
@@ -443,7 +507,7 @@ def _doelgroepen(d: ReportData) -> tuple[str, str, str]:
 
 def _count_text(p: Profiel) -> str:
     if p.aantal is None:
-        return SUPPRESSED if p.onderdrukt else "–"
+        return SUPPRESSED if p.onderdrukt else NO_FIGURE
     return fmt_int(p.aantal)
 
 
@@ -459,31 +523,33 @@ def _opvallend(profiel: Sequence[Profiel], dimensie: str, labels: dict[str, str]
             zinnen.append(f"{BRON[bron]}: {labels.get(top.waarde, top.waarde)}")
     if not zinnen:
         return ""
-    return f'<p class="note">Grootste groep — {escape("; ".join(zinnen))}.</p>'
+    return f'<p class="note">Grootste gepubliceerde groep — {escape("; ".join(zinnen))}.</p>'
 
 
 def _voortgang(d: ReportData) -> tuple[str, str, str]:
     rows = []
     for v in d.voortgang:
         realisatie, doel = _number(v.realisatie), _number(v.doelwaarde)
-        scope = f" (laagste {v.niveau})" if v.niveau in {"basisteam", "district", "gemeente"} else ""
+        scope = f", gemeten bij het laagste {v.niveau}" if v.niveau in {"basisteam", "district", "gemeente"} else ""
         value = "" if v.realisatie is None else v.realisatie
         rows.append(
             f"<tr><td>{v.doel or ''}</td><td>{escape(v.omschrijving)}{scope}</td>"
             f'<td class="n" data-key="voortgang/{escape(v.indicator)}" data-value="{value}">'
-            f'{realisatie or "–"}</td><td class="n">{doel} ({v.doeljaar})</td>'
+            f'{realisatie or NO_FIGURE}</td><td class="n">{doel} in {v.doeljaar}</td>'
             f'<td class="status-{v.status}">{STATUS.get(v.status, v.status)}</td></tr>'
         )
     content = (
+        "<h3>Stand van het jaarplan voor de hele eenheid</h3>"
         '<table><tr><th>doel</th><th>afspraak in het jaarplan</th><th class="n">stand</th>'
-        f'<th class="n">doel (jaar)</th><th>beoordeling</th></tr>{"".join(rows)}</table>'
-        '<p class="note">Stand voor de hele eenheid. Bij afspraken per basisteam, district of gemeente telt het gebied '
-        "dat het minst deed, want elk gebied moet het doel halen. “Op koers” en “achter op schema” vergelijken de "
-        "stand met wat op de peildatum verwacht mocht worden.</p>"
+        f'<th class="n">doel en jaar</th><th>beoordeling</th></tr>{"".join(rows)}</table>'
+        '<p class="note">Deze tabel is voor de hele eenheid en staat zo in elk rapport; het eigen gebied staat bij de '
+        "activiteiten hieronder. Bij afspraken per basisteam, district of gemeente telt het gebied dat het minst "
+        "deed, want elk gebied moet het doel halen. “Op koers” en “achter op schema” vergelijken de stand met wat op "
+        f"de peildatum verwacht mocht worden. “{NO_FIGURE}”: nog geen gegevens.</p>"
     ) + _activiteiten(d)
-    intro = (
-        f"Hoe het programma ervoor staat ten opzichte van de doelen in het jaarplan, stand {d.jaar}, en wat het in "
-        f"{d.region.naam} zelf deed."
+    intro = escape(
+        f"Hoe het programma voor de hele eenheid ervoor staat ten opzichte van de doelen in het jaarplan, stand "
+        f"{d.jaar}, en wat het in {d.region.naam} zelf deed."
     )
     return _section("voortgang", "Voortgang van het programma", intro, content, new_page=True)
 
@@ -520,20 +586,17 @@ def _activiteiten(d: ReportData) -> str:
 
 
 def _number(value: Decimal | None) -> str:
-    if value is None:
-        return ""
-    return fmt_int(value) if value == value.to_integral() else fmt_pct(value).rstrip("%")
+    return "" if value is None else getal_of_decimaal(value)
 
 
 def _kwaliteit(d: ReportData) -> tuple[str, str, str]:
-    feed_by_bron = {bron: feed for feed, bron in FEED.items()}
     rows = []
     for q in d.kwaliteit:
-        missing = q.ontbrekend if q.bron in feed_by_bron else []
+        missing = q.ontbrekend
         rows.append(
-            f'<tr><td>{escape(BRON.get(q.bron, q.bron))}</td><td class="n">{q.leveringen or 0}</td>'
-            f'<td class="n">{q.leveringen_afgekeurd or 0}</td>'
-            f'<td class="n">{fmt_pct(q.pct_rijen_afgekeurd) if q.pct_rijen_afgekeurd is not None else "–"}</td>'
+            f'<tr><td>{escape(BRON.get(q.bron, q.bron))}</td><td class="n">{fmt_int(q.leveringen or 0)}</td>'
+            f'<td class="n">{fmt_int(q.leveringen_afgekeurd or 0)}</td>'
+            + _cell(f"kwaliteit/{q.bron}/rijen_afgekeurd", q.pct_rijen_afgekeurd, False, "pct")
             + _cell(f"kwaliteit/{q.bron}/ongelabeld", q.pct_ongelabeld, False, "pct")
             + f"<td>{escape(', '.join(missing)) if missing else 'geen'}</td></tr>"
         )
@@ -541,15 +604,15 @@ def _kwaliteit(d: ReportData) -> tuple[str, str, str]:
         '<table><tr><th>bron</th><th class="n">leveringen</th><th class="n">afgekeurd</th>'
         '<th class="n">rijen afgekeurd</th><th class="n">politie: nog niet gelabeld</th>'
         f"<th>ontbrekende perioden</th></tr>{''.join(rows)}</table>"
-        f'<p class="note">Afgekeurde leveringen en rijen tellen niet mee; de leverancier levert ze opnieuw aan. '
-        "“Nog niet gelabeld”: politieregistraties waarvan nog niet vastligt welke delictsvorm het is; zij staan "
-        "niet bij een delictsvorm. Ontbrekende perioden: nog geen geaccepteerde levering in deze publicatie. "
-        f"“{SUPPRESSED.capitalize()}” staat bij een klein aantal (1 tot {d.k}), bij een schadebedrag waarin één "
-        "aangifte overheerst, en bij een cel die anders een klein aantal zou verraden: wie de andere cellen van "
-        "het totaal aftrekt, of een ander overzicht met dezelfde cijfers ernaast legt, mag er niet op uitkomen. "
-        "Een afgeschermde cel kan dus ook een groter aantal zijn; welke het is, zeggen we niet.</p>"
+        '<p class="note">Deze tabel is voor de hele eenheid en staat zo in elk rapport: de bronnen leveren voor de '
+        "hele eenheid tegelijk aan. Afgekeurde leveringen en rijen tellen niet mee in de cijfers; de leverancier "
+        "levert ze opnieuw aan. Een afgekeurde levering die een nieuwere versie al herstelde, telt hier niet meer "
+        "mee. “Nog niet gelabeld”: politieregistraties waarvan nog niet vastligt welke delictsvorm het is; zij "
+        "staan niet bij een delictsvorm, wel in de totalen. Ontbrekende perioden: nog geen geaccepteerde levering "
+        f"in deze publicatie. “{NO_FIGURE}”: niet van toepassing. Wat “{SUPPRESSED}” betekent, staat bovenaan "
+        "dit rapport.</p>"
     )
-    intro = f"Hoe volledig en betrouwbaar de cijfers over {d.jaar} zijn en hoe kleine aantallen worden getoond."
+    intro = escape(f"Hoe volledig en betrouwbaar de cijfers over {d.jaar} zijn, voor de hele eenheid.")
     return _section("kwaliteit", "Datakwaliteit", intro, content)
 
 
