@@ -97,7 +97,7 @@ h1{font-size:26px;margin:0 0 4px}h2{font-size:20px;border-bottom:2px solid #1f5f
 h3{font-size:16px;margin:18px 0 6px}.sub{color:#555;margin:0 0 12px}.intro{font-size:16px;margin:6px 0 12px}
 table{border-collapse:collapse;width:100%;margin:8px 0 12px;font-size:14px}
 th,td{border-bottom:1px solid #ddd;padding:5px 8px;text-align:left;vertical-align:top}
-td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.onderdrukt{color:#8a5a00;font-style:italic}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.afgeschermd{color:#8a5a00;font-style:italic}
 .up{color:#a33}.down{color:#276b2f}.note{color:#555;font-size:13px}svg.chart{max-width:100%;height:auto;display:block}
 svg.chart text{font-family:inherit;font-size:12px;fill:#1d2327}svg.chart text.marker{font-size:11px}
 .box{background:#f3f6f8;border-left:4px solid #1f5f8b;padding:8px 12px;margin:10px 0}
@@ -179,7 +179,7 @@ def _cell(key: str, value: int | Decimal | None, suppressed: bool, kind: str = "
     """A figure cell: the value, "afgeschermd" when the publication hid it, else "–" (no figure)."""
     if value is None:
         if suppressed:
-            return f'<td class="n onderdrukt" data-key="{escape(key)}" data-value="">{SUPPRESSED}</td>'
+            return f'<td class="n afgeschermd" data-key="{escape(key)}" data-value="">{SUPPRESSED}</td>'
         return f'<td class="n" data-key="{escape(key)}" data-value="">{NO_FIGURE}</td>'
     text = fmt_eur(value) if kind == "eur" else fmt_pct(value) if kind == "pct" else fmt_int(value)
     return f'<td class="n" data-key="{escape(key)}" data-value="{value}">{text}</td>'
@@ -188,7 +188,7 @@ def _cell(key: str, value: int | Decimal | None, suppressed: bool, kind: str = "
 def _change(key: str, now: Cel, before: Cel) -> str:
     """The change on a year before, from two published cells; hidden if either is hidden."""
     if now.waarde is None or before.waarde is None:
-        return f'<td class="n onderdrukt" data-key="{escape(key)}" data-value="">{SUPPRESSED}</td>'
+        return f'<td class="n afgeschermd" data-key="{escape(key)}" data-value="">{SUPPRESSED}</td>'
     if not before.waarde:
         return f'<td class="n" data-key="{escape(key)}" data-value="">{NO_FIGURE}</td>'
     pct = (100 * (Decimal(now.waarde) - Decimal(before.waarde)) / Decimal(before.waarde)).quantize(Decimal("0.1"))
