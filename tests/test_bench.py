@@ -63,6 +63,9 @@ def test_results_are_written_for_the_caller(bench_run) -> None:
     assert set(result["rijen_per_feed"]) == set(FEEDS)
     assert result["volledig"]["piek_rss_mib"] > 0
     assert result["volledig"]["stappen"]["dbt_build"] > 0
+    # every feed's intake is timed, whichever run took it in (`dvcc run`'s one run or a sensor's)
+    assert result["volledig"]["stappen"]["validatie_en_laden"] > 0
+    assert all(result["volledig"]["per_feed"][feed] > 0 for feed in FEEDS)
     assert result["incrementeel"] is None
     table = md_path.read_text(encoding="utf-8")
     assert "| **totaal (`dvcc run`)** |" in table

@@ -7,11 +7,17 @@ from pathlib import Path
 import dagster as dg
 
 from dvcc_pipeline.config import FEEDS
-from dvcc_pipeline.ingestion.assets import ingestion_asset_key
+from dvcc_pipeline.ingestion.assets import feed_step_name, ingestion_asset_key
+
+
+def _feed_steps(feed: str) -> tuple[str, str]:
+    """A feed's step in its own asset run (sensors) and in the run over all feeds (`dvcc run`)."""
+    return ingestion_asset_key(feed).to_python_identifier(), feed_step_name(feed)
+
 
 # Stage -> the Dagster step keys it consists of (see jobs.py and definitions.py).
 STAGE_STEPS: dict[str, tuple[str, ...]] = {
-    "validatie_en_laden": tuple(ingestion_asset_key(feed).to_python_identifier() for feed in FEEDS),
+    "validatie_en_laden": tuple(step for feed in FEEDS for step in _feed_steps(feed)),
     "dbt_build": ("dvcc_dbt_assets",),
     "kwaliteitscontroles": ("kwaliteitspoort",),
     "publicatie": ("published", "gemeente_extracten"),
@@ -47,4 +53,4 @@ def stage_seconds(steps: dict[str, float]) -> dict[str, float]:
 
 def feed_seconds(steps: dict[str, float]) -> dict[str, float]:
     """Validation + load per feed (the same step does both; receipts do not time them apart)."""
-    return {feed: round(steps.get(ingestion_asset_key(feed).to_python_identifier(), 0.0), 2) for feed in FEEDS}
+    return {feed: round(sum(steps.get(step, 0.0) for step in _feed_steps(feed)), 2) for feed in FEEDS}
