@@ -201,9 +201,16 @@ def _failures(result: dg.ExecuteInProcessResult, outcome: RunOutcome) -> None:
             outcome.failed_steps.append(event.step_key or "?")
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
-            if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
-                key = evaluation.asset_check_key
+            key = evaluation.asset_check_key
+            if evaluation.passed:
+                continue
+            if evaluation.severity == dg.AssetCheckSeverity.ERROR:
                 outcome.failed_checks.append(f"{key.asset_key.to_user_string()}:{key.name}")
+            else:
+                outcome.warnings.append(
+                    f"controle {key.name} op {key.asset_key.to_user_string()} geeft een waarschuwing "
+                    "(blokkeert niet); de details staan bij de controle in de Dagster UI"
+                )
 
 
 class _Collect(logging.Handler):

@@ -56,6 +56,8 @@ def test_demo_prints_a_dutch_summary(demo_home: Path) -> None:
     # the demo checks every scenario
     assert "Alle scenario's kregen de verwachte status." in output
     assert "✗ ronde" not in output
+    # a check that only warns is named in the output, not silently passed over
+    assert "Let op: controle intervalaudit op ind_totalen geeft een waarschuwing" in output
 
 
 def test_designed_deliveries_get_their_status(demo_home: Path) -> None:
