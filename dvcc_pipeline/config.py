@@ -66,10 +66,11 @@ class Settings:
     sensor_interval_seconds: int = 30
     """How often the landing and processing sensors look (the daemon's minimum interval)."""
     exact_audit: bool = False
-    """`DVCC_EXACT_AUDIT=1`: the disclosure protection runs its audit rounds and the interval audit
-    solves every hidden cell's LPs and blocks the gate. Off: one fast pass and the spread LPs only,
-    reported as a warning — exact protection does not yet converge at demo scale
-    (docs/architecture.md, "Interval audit")."""
+    """`DVCC_EXACT_AUDIT=1` (strict): the disclosure protection always runs its audit rounds, the
+    interval audit solves every hidden cell's LPs, and it blocks the gate. Off: exact only where
+    the fast pass leaves few cells open (bench scale 20), else the fast figures; a warning, not a
+    block — exact protection does not yet converge at demo scale (docs/architecture.md,
+    "Interval audit")."""
     reference_date: date | None = None
     """The day the freshness check counts from (`DVCC_REFERENCE_DATE`, or the home's
     `peildatum.txt` that the demo writes); None: today."""

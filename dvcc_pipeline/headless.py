@@ -207,10 +207,12 @@ def _failures(result: dg.ExecuteInProcessResult, outcome: RunOutcome) -> None:
             if evaluation.severity == dg.AssetCheckSeverity.ERROR:
                 outcome.failed_checks.append(f"{key.asset_key.to_user_string()}:{key.name}")
             else:
-                outcome.warnings.append(
+                line = (
                     f"controle {key.name} op {key.asset_key.to_user_string()} geeft een waarschuwing "
                     "(blokkeert niet); de details staan bij de controle in de Dagster UI"
                 )
+                if line not in outcome.warnings:
+                    outcome.warnings.append(line)
 
 
 class _Collect(logging.Handler):
