@@ -292,3 +292,29 @@ def test_failing_step_after_publication_says_the_new_version_is_live(demo_home: 
     assert "Niets nieuws gepubliceerd" not in result.stderr
     assert "Gepubliceerd:" in result.stdout
     assert (home / "published" / "published.duckdb").stat().st_mtime_ns != before
+
+
+def test_published_tables_are_complete_grids(published) -> None:
+    """A row's presence says nothing about a hidden count: every key combination is published,
+    zeros included (fct per delivered quarter and source; the indicators per year and region)."""
+    incomplete = published.execute(
+        """SELECT count(*) FROM (SELECT kwartaal, bron, soort, count(*) AS n FROM fct_meldingen_kwartaal GROUP BY ALL)
+           WHERE n <> (SELECT count(*) FROM dim_gemeente) * (SELECT count(*) FROM dim_delictsvorm)"""
+    ).fetchone()[0]
+    assert incomplete == 0
+    for table, keys in {
+        "ind_delictsvormen_jaar": "delictsvorm",
+        "ind_dark_number": "delictgroep",
+        "ind_trend_jaar": "(reeks, methode)",
+    }.items():
+        rows, grid = published.execute(
+            f"""SELECT count(*), (SELECT count(DISTINCT jaar) FROM {table})
+                       * (SELECT count(DISTINCT (regio_niveau, regio_code)) FROM {table})
+                       * (SELECT count(DISTINCT {keys}) FROM {table}) FROM {table}"""
+        ).fetchone()
+        assert rows == grid, table
+    regions = published.execute(
+        """SELECT count(*) FROM (SELECT periode, bron, soort, count(*) AS n FROM ind_totalen GROUP BY ALL)
+           WHERE n <> (SELECT count(DISTINCT (regio_niveau, regio_code)) FROM ind_totalen)"""
+    ).fetchone()[0]
+    assert regions == 0

@@ -3,8 +3,9 @@
 After each table has had its primary and group-wise secondary suppression (disclosure.py), the
 audit (audit.py) looks at everything together. For every cell it still recovers exactly, or
 every primary cell it narrows below k, the identity that pins it hardest (fewest hidden cells)
-gets one more hidden cell: the cheapest visible one — lowest region level first, then the
-smallest count, then the cell id, so the same figures always hide the same cells. Zeros are
+gets one more hidden cell: the cheapest visible one that can carry the protection — lowest
+region level first, then a count above k, the smallest such, then the cell id, so the same
+figures always hide the same cells. Zeros are
 never hidden (the audit, like an attacker, assumes a hidden count is ≥ 1), nor eenheid cells.
 Repeat until the audit is clean. Finally ranks are recomputed on the published values.
 """
@@ -149,9 +150,15 @@ def _closed(audit: AuditResult, chosen: pd.DataFrame, k: int) -> pd.DataFrame:
 
 
 def _choose(
-    audit: AuditResult, max_hops: int = 6, every: bool = False, stuck: frozenset[int] = frozenset()
+    audit: AuditResult, k: int, max_hops: int = 6, every: bool = False, stuck: frozenset[int] = frozenset()
 ) -> pd.DataFrame:
     """One complementary cell per failing cell, in the identity that pins it hardest.
+
+    An identity's complement is its cheapest visible cell that can carry the protection: the
+    lowest region level, then a count above k (with the attacker's "hidden ≥ 1" a hidden count
+    c lets the others move by c − 1, so above k it can widen a small cell's interval to k on its
+    own), the smallest such, then the cell id. Taking the smallest count instead adds cells
+    that widen nothing and the rounds do not converge on the demo.
 
     The identities of the failing cell come first; when none of them has a visible cell left
     to hide (the cell is pinned through other hidden cells), the search widens to the
@@ -167,7 +174,8 @@ def _choose(
     candidates = equations[~equations["verborgen"]].join(cells[["waarde", "onderdrukbaar", "niveau"]], on="cel_id")
     candidates = candidates[candidates["onderdrukbaar"] & (candidates["waarde"] > 0)].copy()
     candidates["rang"] = candidates["niveau"].map(LEVEL_COST)
-    candidates = candidates.sort_values(["rang", "waarde", "cel_id"])
+    candidates["klein"] = candidates["waarde"] <= k
+    candidates = candidates.sort_values(["rang", "klein", "waarde", "cel_id"])
     best = candidates.groupby("vgl_nr").head(1).set_index("vgl_nr")
     failing = audit.failures["cel_id"].unique()
     # First the failing cell's own identities, all at once: the one whose cheapest visible cell
@@ -320,7 +328,7 @@ def protect_publication(
         if audit.wrong_identities or rounds >= MAX_ROUNDS:
             break
         failing = frozenset(int(c) for c in audit.failures["cel_id"]) if exact else frozenset()
-        chosen = _choose(audit, every=exact, stuck=failing & failing_before)
+        chosen = _choose(audit, int(contract.policy.min_cell_size), every=exact, stuck=failing & failing_before)
         failing_before = failing
         if chosen.empty:
             break  # nothing left to hide: the gate reports the failing cells

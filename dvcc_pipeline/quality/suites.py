@@ -322,11 +322,10 @@ def _audit_frame(contract: PublishedContract) -> Frame:
 def _interval_audit(contract: PublishedContract) -> Suite:
     exact = get_settings().exact_audit
     mode = (
-        "Strikt (DVCC_EXACT_AUDIT): altijd exact, blokkeert de publicatie."
+        "Strikt (standaard): altijd exact, blokkeert de publicatie."
         if exact
-        else "Exact waar de snelle audit weinig open cellen laat, anders de snelle cijfers; een "
-        "waarschuwing, geen blokkade. DVCC_EXACT_AUDIT=1 rekent altijd exact en blokkeert "
-        "(op de demo duurt dat minuten en slaagt het nog niet)."
+        else "Snel (DVCC_EXACT_AUDIT=0, demo en tests): exact waar de snelle audit weinig open cellen "
+        "laat, anders de snelle cijfers; een waarschuwing, geen blokkade."
     )
     return Suite(
         check="intervalaudit",
