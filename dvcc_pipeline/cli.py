@@ -172,13 +172,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     print(f"Demo in {settings.home}\n")
-    if "DVCC_EXACT_AUDIT" not in os.environ:
-        # The strict audit takes minutes on the demo; the demo shows the pipeline, not a release.
-        os.environ["DVCC_EXACT_AUDIT"] = "0"
-        print(
-            "Demo: snelle intervalaudit (waarschuwt, blokkeert niet); een gewone run rekent exact en "
-            "blokkeert (DVCC_EXACT_AUDIT=1 zet dat ook hier aan; duurt enkele minuten).\n"
-        )
     scenarios = _generate(args).scenarios
     moved = drop_into_boxes(settings, settings.landing_dir)
     posing = drop_posing_file(settings)

@@ -65,12 +65,12 @@ class Settings:
     """PostgreSQL for Dagster's own storage (runs, events, schedules); SQLite in DVCC_HOME when unset."""
     sensor_interval_seconds: int = 30
     """How often the landing and processing sensors look (the daemon's minimum interval)."""
-    exact_audit: bool = True
-    """Strict (default; `DVCC_EXACT_AUDIT=0` turns it off): the disclosure protection runs its
-    audit rounds, the interval audit solves every hidden cell's LPs, and it blocks the gate —
-    minutes on the demo. Off (`dvcc demo` and the test suite): exact only where the fast pass
-    leaves few cells open, else the fast figures; a warning, not a block (docs/architecture.md,
-    "Interval audit")."""
+    exact_audit: bool = False
+    """`DVCC_EXACT_AUDIT=1` (strict): the disclosure protection always runs its audit rounds
+    (eenheid cells as the last resort), the interval audit solves every hidden cell's LPs, and it
+    blocks the gate — minutes on the demo, and it hides eenheid figures. Off (default): exact
+    only where the fast pass leaves few cells open (bench scale 20), else the fast figures; a
+    warning, not a block (docs/architecture.md, "Interval audit")."""
     reference_date: date | None = None
     """The day the freshness check counts from (`DVCC_REFERENCE_DATE`, or the home's
     `peildatum.txt` that the demo writes); None: today."""
@@ -200,7 +200,7 @@ def get_settings() -> Settings:
         fault=os.environ.get("DVCC_FAULT") or None,
         dagster_pg_url=os.environ.get("DVCC_DAGSTER_PG_URL") or None,
         sensor_interval_seconds=int(os.environ.get("DVCC_SENSOR_INTERVAL_SECONDS", "30")),
-        exact_audit=os.environ.get("DVCC_EXACT_AUDIT", "1").strip().lower() not in {"0", "false", "nee"},
+        exact_audit=os.environ.get("DVCC_EXACT_AUDIT", "").strip().lower() in {"1", "true", "ja"},
         **_reference_date(home),
     )
 

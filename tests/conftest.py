@@ -11,10 +11,6 @@ import pytest
 
 BIN = Path(sys.executable).parent
 
-# The suite runs the pipeline many times on demo-scale data: the fast interval audit, like
-# `dvcc demo`. Tests of the strict (default) audit set DVCC_EXACT_AUDIT=1 themselves.
-os.environ.setdefault("DVCC_EXACT_AUDIT", "0")
-
 
 @pytest.fixture(scope="session")
 def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:

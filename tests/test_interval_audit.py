@@ -268,9 +268,9 @@ def test_a_table_without_links_is_reported(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_the_strict_audit_passes_on_the_demo(demo_home: Path, tmp_path: Path, monkeypatch) -> None:
-    """The spec's guarantee on the scale-1 demo, through the gate's own check: the strict
-    protection (rounds until the exact audit passes) leaves no hidden cell recoverable and no
-    small one with an interval narrower than k, and the check blocks."""
+    """The guarantee on the scale-1 demo, through the gate's own check in strict mode: the rounds
+    (eenheid cells as the last resort) leave no hidden cell recoverable and no small one with an
+    interval narrower than k, and the check blocks."""
     from dvcc_pipeline.quality.runner import run_suites
     from dvcc_pipeline.quality.suites import all_suites
 

@@ -33,8 +33,7 @@ def _by_name(outcomes):
 
 
 def test_every_suite_passes_on_good_marts(settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    # the suite runs with DVCC_EXACT_AUDIT=0 (conftest): the audit only warns; strict (the
-    # default outside the tests), it protects and blocks
+    # by default the interval audit only warns; strict (DVCC_EXACT_AUDIT=1), it protects and blocks
     assert not next(s for s in SUITES if s.check == "intervalaudit").blocking
     monkeypatch.setenv("DVCC_EXACT_AUDIT", "1")
     outcomes = run_suites(all_suites(load_published_contract()), settings.warehouse_path)

@@ -322,10 +322,10 @@ def _audit_frame(contract: PublishedContract) -> Frame:
 def _interval_audit(contract: PublishedContract) -> Suite:
     exact = get_settings().exact_audit
     mode = (
-        "Strikt (standaard): altijd exact, blokkeert de publicatie."
+        "Strikt (DVCC_EXACT_AUDIT=1): altijd exact, blokkeert de publicatie."
         if exact
-        else "Snel (DVCC_EXACT_AUDIT=0, demo en tests): exact waar de snelle audit weinig open cellen "
-        "laat, anders de snelle cijfers; een waarschuwing, geen blokkade."
+        else "Standaard: exact waar de snelle audit weinig open cellen laat, anders de snelle cijfers; "
+        "een waarschuwing, geen blokkade."
     )
     return Suite(
         check="intervalaudit",
