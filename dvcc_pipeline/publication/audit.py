@@ -401,8 +401,22 @@ def _solve_block(matrix: object, rhs: np.ndarray, needed: np.ndarray, truth: np.
         np.minimum(block.low, point, out=block.low)
         np.maximum(block.high, point, out=block.high)
 
+    def width(index: int | slice) -> np.ndarray:
+        """Width of the seen range, in whole numbers."""
+        return np.floor(block.high[index] + _TOLERANCE) - np.ceil(block.low[index] - _TOLERANCE)
+
     def open_cells() -> np.ndarray:
-        return np.floor(block.high + _TOLERANCE) - np.ceil(block.low - _TOLERANCE) < needed
+        return width(slice(None)) < needed
+
+    def push(weight: np.ndarray, sense: highspy.ObjSense) -> bool:
+        """One LP; its solution widens the seen ranges. False: the block is infeasible."""
+        point = _optimum(solver, weight, sense)
+        block.lps += 1
+        if point is None:
+            block.infeasible = True
+            return False
+        seen(point)
+        return True
 
     if not np.isnan(truth).any():
         seen(truth)
@@ -421,12 +435,8 @@ def _solve_block(matrix: object, rhs: np.ndarray, needed: np.ndarray, truth: np.
             weight *= np.exp(_SPREAD * weights.random(n))
         senses = (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize)
         for sense in senses if round_number % 4 == 0 else senses[1:]:
-            point = _optimum(solver, weight, sense)
-            block.lps += 1
-            if point is None:
-                block.infeasible = True
+            if not push(weight, sense):
                 return block
-            seen(point)
         remaining = open_cells()
         if round_number > 2 and before - remaining.sum() < max(1, 0.005 * before):
             break
@@ -435,19 +445,15 @@ def _solve_block(matrix: object, rhs: np.ndarray, needed: np.ndarray, truth: np.
         block.exact[:] = False
         return block
     for i in np.flatnonzero(remaining):
-        if np.floor(block.high[i] + _TOLERANCE) - np.ceil(block.low[i] - _TOLERANCE) >= needed[i]:
+        if width(i) >= needed[i]:
             continue  # settled by an earlier LP's solution
         unit[i] = 1.0
         for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
-            settled = np.floor(block.high[i] + _TOLERANCE) - np.ceil(block.low[i] - _TOLERANCE) >= needed[i]
+            settled = width(i) >= needed[i]
             if settled and sense == highspy.ObjSense.kMaximize:
                 break
-            point = _optimum(solver, unit, sense)
-            block.lps += 1
-            if point is None:
-                block.infeasible = True
+            if not push(unit, sense):
                 return block
-            seen(point)
         block.exact[i] = not settled
         if not settled:
             # The identities with a non-zero dual pin this cell: where a complement helps.
