@@ -90,10 +90,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace):  # -> GenerationSummary (imported lazily)
+    from dvcc_pipeline.contracts import load_partners
     from dvcc_pipeline.demo.generator import generate
 
     settings = get_settings()
-    settings.ensure_dirs()
+    settings.ensure_dirs(load_partners())
     summary = generate(settings.home, scale=args.scale, seed=args.seed)
     print(f"Demoleveringen geschreven (schaal {summary.scale}, seed {summary.seed}):")
     files = summary.files_per_feed()

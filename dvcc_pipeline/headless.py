@@ -24,6 +24,7 @@ import duckdb
 from dagster._core.storage.tags import REPOSITORY_LABEL_TAG
 
 from dvcc_pipeline.config import FEEDS, Settings
+from dvcc_pipeline.contracts import load_partners
 from dvcc_pipeline.errors import describe
 from dvcc_pipeline.ingestion import (
     Fingerprint,
@@ -231,7 +232,7 @@ def prepare_door(settings: Settings) -> list[str]:
     :class:`WarehouseUnusable`), and what a crash left is finished or undone.
     Returns what the operator should read."""
     check_warehouse(settings)
-    settings.ensure_dirs()
+    settings.ensure_dirs(load_partners())
     with duckdb.connect(str(settings.warehouse_path)) as conn:
         return reconcile(settings, conn).lines()
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 from dvcc_pipeline.config import FEEDS, Settings
-from dvcc_pipeline.contracts import load_contract
+from dvcc_pipeline.contracts import load_contract, load_partners
 from dvcc_pipeline.ingestion import door
 from dvcc_pipeline.ingestion.door import Intake
 from dvcc_pipeline.ingestion.ingest import complete
@@ -159,7 +159,7 @@ def roll_back(settings: Settings, conn: duckdb.DuckDBPyConnection, row: dict) ->
 
 def reconcile(settings: Settings, conn: duckdb.DuckDBPyConnection) -> Reconciliation:
     """Finish or undo every journalled intake; remove temporaries of interrupted writes."""
-    settings.ensure_dirs()
+    settings.ensure_dirs(load_partners())
     ensure_raw_schema(conn)
     result = Reconciliation()
     for journal in sorted(settings.intake_dir.glob("*.json")):

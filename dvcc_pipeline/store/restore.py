@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from dvcc_pipeline.config import Settings
-from dvcc_pipeline.contracts import load_contract
+from dvcc_pipeline.contracts import load_contract, load_partners
 from dvcc_pipeline.ingestion.door import sha256_file
 from dvcc_pipeline.ingestion.ingest import load_delivery
 from dvcc_pipeline.ingestion.ledger import LEDGER, LOADED_STATUSES, ensure_raw_schema, record
@@ -134,7 +134,7 @@ def rebuild(settings: Settings, target: Path) -> tuple[int, int, int]:
 def restore(settings: Settings) -> RestoreResult:
     """Rebuild the warehouse beside the damaged one, keep the damaged file, swap the new one in."""
     started = time.perf_counter()
-    settings.ensure_dirs()
+    settings.ensure_dirs(load_partners())
     target = settings.warehouse_dir / "dvcc.herstel.duckdb"
     for leftover in (target, target.with_name(target.name + ".wal")):
         leftover.unlink(missing_ok=True)
