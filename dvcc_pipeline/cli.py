@@ -411,8 +411,7 @@ def _fault(exc: Exception) -> int:
     import duckdb
 
     from dvcc_pipeline.contracts import ContractError
-    from dvcc_pipeline.errors import describe
-    from dvcc_pipeline.store import WarehouseUnusable
+    from dvcc_pipeline.errors import WarehouseUnusable, describe
     from dvcc_pipeline.store.restore import RestoreError
 
     try:

@@ -41,7 +41,7 @@ from dvcc_pipeline.jobs import PROCESSING_JOB, processing_scope
 from dvcc_pipeline.progress import Progress, Silent
 from dvcc_pipeline.publication.assets import PUBLISHED_KEY
 from dvcc_pipeline.recovery import process_tags
-from dvcc_pipeline.store import check_warehouse
+from dvcc_pipeline.warehouse import check_warehouse
 
 # The code location of workspace.yaml: the UI lists a job's runs by this label, so runs made
 # here show on Overview and Jobs as if launched from the UI.

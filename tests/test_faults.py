@@ -27,11 +27,11 @@ from test_ingestion_samples import BANK, POLICE, bank_rows, police_rows, write_b
 
 from dvcc_pipeline.config import Settings, get_settings
 from dvcc_pipeline.contracts import load_partners
-from dvcc_pipeline.errors import describe
+from dvcc_pipeline.errors import WarehouseUnusable, describe
 from dvcc_pipeline.ingestion import DeliveryChanged, ingest_delivery, settle
 from dvcc_pipeline.ingestion.reconcile import reconcile
-from dvcc_pipeline.store import WarehouseUnusable, check_warehouse
 from dvcc_pipeline.store.restore import local_path
+from dvcc_pipeline.warehouse import check_warehouse
 
 BIN = Path(sys.executable).parent
 KEY = "fout-test-sleutel"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+# How a file name reads in a receipt; re-exported for the door, which names files the same way.
+from dvcc_pipeline.errors import display_name as display_name
 
 ACCEPTED = "geaccepteerd"
 ACCEPTED_WITH_REJECTS = "geaccepteerd_met_afkeur"
@@ -67,14 +69,6 @@ def version_name(file_name: str, version: int) -> str:
         stem, extension = file_name, ""
     stem = _VERSION_SUFFIX.sub("", stem)
     return f"{stem}_v{version}" + (f".{extension}" if extension else "")
-
-
-def display_name(name: str) -> str:
-    """A file name as text: bytes that are not UTF-8 shown as `\\xNN`, so a receipt can hold any name.
-
-    The file itself keeps its bytes; only what people read is escaped.
-    """
-    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 @dataclass
