@@ -412,7 +412,7 @@ def _fault(exc: Exception) -> int:
 
     from dvcc_pipeline.contracts import ContractError
     from dvcc_pipeline.errors import WarehouseUnusable, describe
-    from dvcc_pipeline.store.restore import RestoreError
+    from dvcc_pipeline.ingestion.replay import RestoreError
 
     try:
         log_path = get_settings().home / "logs" / "dvcc.log"

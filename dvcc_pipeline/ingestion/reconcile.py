@@ -34,6 +34,7 @@ from dvcc_pipeline.ingestion.receipt import (
     Receipt,
     display_name,
 )
+from dvcc_pipeline.ingestion.replay import replay_rows
 
 log = logging.getLogger(__name__)
 
@@ -132,8 +133,6 @@ def _take_again(intake: Intake) -> bool:
 def roll_back(settings: Settings, conn: duckdb.DuckDBPyConnection, row: dict) -> None:
     """Undo a committed delivery whose bytes are gone: its rows and ledger row go, and the
     deliveries it replaced are loaded again from their archived files."""
-    from dvcc_pipeline.store.restore import replay_rows
-
     conn.execute("BEGIN TRANSACTION")
     try:
         if row["feed"] in FEEDS:
