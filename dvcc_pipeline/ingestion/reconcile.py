@@ -12,7 +12,6 @@ receipt write are removed.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import shutil
 from dataclasses import dataclass, field
@@ -30,7 +29,6 @@ from dvcc_pipeline.ingestion.receipt import (
     ACCEPTED,
     ACCEPTED_WITH_REJECTS,
     REPLACED,
-    Problem,
     Receipt,
     display_name,
 )
@@ -62,30 +60,7 @@ class Reconciliation:
 
 def receipt_from_ledger(row: dict) -> Receipt:
     """The receipt of a ledger row (the ledger holds everything the receipt shows)."""
-    problems = [
-        Problem(p["code"], p.get("kolom"), p["melding"], list(p.get("eerste_rijen") or []), p.get("aantal") or 0)
-        for p in json.loads(row["problemen"] or "[]")
-    ]
-    return Receipt(
-        delivery_id=row["levering_id"],
-        feed_id=row["feed"],
-        file_name=row["bestandsnaam"],
-        period=row["periode"],
-        supplier=row["leverancier"],
-        version=row["versie"],
-        sha256=row["sha256"],
-        contract_version=row["contractversie"],
-        status=_status_when_received(row),
-        rows_total=row["rijen_totaal"] or 0,
-        rows_accepted=row["rijen_geaccepteerd"] or 0,
-        rows_rejected=row["rijen_afgekeurd"] or 0,
-        problems=problems,
-        archive_path=Path(row["archiefpad"]) if row["archiefpad"] else None,
-        receipt_path=Path(row["ontvangstbewijs"]) if row["ontvangstbewijs"] else None,
-        received_at=str(row["ontvangen_op"]).replace(" ", "T") if row["ontvangen_op"] else None,
-        processed_at=str(row["verwerkt_op"]).replace(" ", "T") if row["verwerkt_op"] else None,
-        partner=row.get("partner"),
-    )
+    return Receipt.from_record(row, status=_status_when_received(row))
 
 
 def _status_when_received(row: dict) -> str:

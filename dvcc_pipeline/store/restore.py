@@ -21,7 +21,7 @@ import duckdb
 from dvcc_pipeline.config import Settings
 from dvcc_pipeline.contracts import load_partners
 from dvcc_pipeline.ingestion.ledger import LEDGER, LOADED_STATUSES, ensure_raw_schema, record
-from dvcc_pipeline.ingestion.receipt import Problem, Receipt
+from dvcc_pipeline.ingestion.receipt import Receipt
 from dvcc_pipeline.ingestion.replay import replay_rows
 
 
@@ -55,31 +55,9 @@ def read_receipts(settings: Settings) -> list[Receipt]:
         data = json.loads(path.read_text(encoding="utf-8"))
         if not data.get("levering_id"):
             continue
-        receipts.append(
-            Receipt(
-                delivery_id=data["levering_id"],
-                feed_id=data["feed"] or "onbekend",
-                file_name=data["bestandsnaam"],
-                period=data["periode"],
-                supplier=data["leverancier"],
-                version=data["versie"],
-                sha256=data["sha256"],
-                contract_version=data["contractversie"],
-                status=data["status"],
-                rows_total=data["rijen_totaal"],
-                rows_accepted=data["rijen_geaccepteerd"],
-                rows_rejected=data["rijen_afgekeurd"],
-                problems=[
-                    Problem(p["code"], p["kolom"], p["melding"], p["eerste_rijen"], p["aantal"])
-                    for p in data["problemen"]
-                ],
-                archive_path=local_path(settings, Path(data["archiefpad"])) if data["archiefpad"] else None,
-                receipt_path=path,
-                received_at=data["ontvangen_op"],
-                processed_at=data["verwerkt_op"],
-                partner=data.get("partner"),
-            )
-        )
+        receipt = Receipt.from_record(data, feed_id=data["feed"] or "onbekend", receipt_path=path)
+        receipt.archive_path = local_path(settings, receipt.archive_path)
+        receipts.append(receipt)
     return sorted(receipts, key=lambda r: r.delivery_id or "")
 
 
