@@ -21,7 +21,6 @@ from typing import Any
 
 import dagster as dg
 import duckdb
-from dagster._core.storage.tags import REPOSITORY_LABEL_TAG
 
 from dvcc_pipeline.config import FEEDS, Settings
 from dvcc_pipeline.contracts import load_partners
@@ -46,6 +45,9 @@ from dvcc_pipeline.warehouse import check_warehouse
 # The code location of workspace.yaml: the UI lists a job's runs by this label, so runs made
 # here show on Overview and Jobs as if launched from the UI.
 CODE_LOCATION = "dvcc_pipeline"
+# The run tag that carries that label. Dagster sets it on every run it launches from a code
+# location but exports no public constant or API for an in-process run: its string it is.
+REPOSITORY_LABEL_TAG = ".dagster/repository"
 
 
 def _run_tags() -> dict[str, str]:

@@ -25,6 +25,8 @@ storage:
       env: DVCC_DAGSTER_PG_DRIVER_URL
 """
 
+# The storage classes are named by module path, as Dagster's dagster.yaml reference names them;
+# that is configuration read by Dagster itself, not an import of its private modules.
 _INSTANCE_YAML = """\
 # Written by dvcc; Dagster's own storage for this DVCC_HOME.
 {storage}local_artifact_storage:
