@@ -118,9 +118,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     progress = Progress()
     progress.start("Dagster en dbt laden")
+    from dvcc_pipeline.instance import get_instance, prepare_instance
+
+    prepare_instance(settings)  # DVCC_HOME, dagster.yaml and the paths dbt reads, before the definitions load
     from dvcc_pipeline.definitions import defs
     from dvcc_pipeline.headless import run_pipeline
-    from dvcc_pipeline.instance import get_instance
     from dvcc_pipeline.recovery import fail_dead_runs
     from dvcc_pipeline.summary import ledger_state, print_summary
 
