@@ -9,6 +9,7 @@ from __future__ import annotations
 import dagster as dg
 
 from dvcc_pipeline.config import Settings, export_to_environment
+from dvcc_pipeline.contracts import load_partners
 
 _SQLITE_STORAGE = """\
 storage:
@@ -24,6 +25,8 @@ storage:
       env: DVCC_DAGSTER_PG_DRIVER_URL
 """
 
+# The storage classes are named by module path, as Dagster's dagster.yaml reference names them;
+# that is configuration read by Dagster itself, not an import of its private modules.
 _INSTANCE_YAML = """\
 # Written by dvcc; Dagster's own storage for this DVCC_HOME.
 {storage}local_artifact_storage:
@@ -61,7 +64,7 @@ def instance_yaml(settings: Settings) -> str:
 
 def prepare_instance(settings: Settings) -> None:
     """Create DVCC_HOME's folders and Dagster's instance config, and export the paths."""
-    settings.ensure_dirs()
+    settings.ensure_dirs(load_partners())
     target = settings.dagster_home / "dagster.yaml"
     text = instance_yaml(settings)
     if not target.exists() or target.read_text(encoding="utf-8") != text:

@@ -12,7 +12,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
 from packaging.version import Version
 
-from dvcc_pipeline.config import DBT_PROJECT_DIR
+from dvcc_pipeline.config import DBT_PROJECT_DIR, get_settings
 
 # The venv's dbt, so nothing depends on PATH (the Makefile calls .venv/bin/... directly),
 # through `dvcc-dbt`, which makes dbt die with the run that started it.
@@ -29,7 +29,8 @@ _PARSED_FOR = Path(dbt_project.project_dir) / dbt_project.target_path / "geparse
 
 
 def _warehouse_path() -> str:
-    return os.environ.get("DVCC_WAREHOUSE_PATH", "")
+    """The warehouse dbt's profile names: exported by the entry points, else this DVCC_HOME's."""
+    return os.environ.get("DVCC_WAREHOUSE_PATH") or str(get_settings().warehouse_path)
 
 
 def _manifest_is_stale() -> bool:
