@@ -23,7 +23,7 @@ import dagster as dg
 import duckdb
 from dagster._core.storage.tags import REPOSITORY_LABEL_TAG
 
-from dvcc_pipeline.config import FEEDS, Settings
+from dvcc_pipeline.config import CODE_LOCATION, FEEDS, Settings
 from dvcc_pipeline.errors import describe
 from dvcc_pipeline.ingestion import (
     Fingerprint,
@@ -42,9 +42,8 @@ from dvcc_pipeline.publication.assets import PUBLISHED_KEY
 from dvcc_pipeline.recovery import process_tags
 from dvcc_pipeline.store import check_warehouse
 
-# The code location of workspace.yaml: the UI lists a job's runs by this label, so runs made
-# here show on Overview and Jobs as if launched from the UI.
-CODE_LOCATION = "dvcc_pipeline"
+# The UI lists a job's runs by the code location's label, so runs made here show on Overview
+# and Jobs as if launched from the UI.
 
 
 def _run_tags() -> dict[str, str]:
