@@ -6,6 +6,10 @@ import dagster as dg
 
 from dvcc_pipeline.config import get_settings
 from dvcc_pipeline.instance import prepare_instance
+from dvcc_pipeline.proctitle import name_run_worker
+
+# A run of the service executes in a spawned child of the code server: named `dvcc-run` in ps.
+name_run_worker()
 
 # No sensor here sets `owners`, but Dagster copies each sensor when it binds it to its jobs and
 # passes the empty list it stored (`SensorDefinition.with_attributes`), which trips its own beta

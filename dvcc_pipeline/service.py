@@ -154,7 +154,7 @@ class _StorageWatch:
         self.down_since: float | None = None
         self.last_probe = self.last_report = 0.0
 
-    def _reachable(self) -> str | None:
+    def reachable(self) -> str | None:
         """None when the database answers, else psycopg2's first line."""
         import psycopg2
 
@@ -169,7 +169,7 @@ class _StorageWatch:
         if self.url is None or now - self.last_probe < _STORAGE_PROBE_SECONDS:
             return False
         self.last_probe = now
-        problem = self._reachable()
+        problem = self.reachable()
         if problem is None:
             if self.down_since is not None:
                 print(f"Dagster-opslag (PostgreSQL) weer bereikbaar na {now - self.down_since:.0f} s.", flush=True)
@@ -241,6 +241,10 @@ def serve(settings: Settings, *, host: str, port: int, components: tuple[str, ..
             return 1
         locks.append(lock)
 
+    storage = _StorageWatch(settings)
+    if settings.dagster_pg_url and (problem := storage.reachable()) is not None:
+        print(f"Dagster-opslag (PostgreSQL) onbereikbaar: {problem}. De dienst start niet.", file=sys.stderr)
+        return 1
     instance = get_instance(settings)  # writes dagster.yaml and exports DAGSTER_HOME for the children
     write_workspace(settings)
     if "codeserver" in components:
@@ -265,7 +269,6 @@ def serve(settings: Settings, *, host: str, port: int, components: tuple[str, ..
 
     processes: dict[str, subprocess.Popen] = {}
     readers = []
-    storage = _StorageWatch(settings)
     try:
         for component in components:
             processes[component], reader = _start(component, settings, host, port)
