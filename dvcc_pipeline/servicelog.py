@@ -24,9 +24,10 @@ LOG_BACKUPS = 5
 _IDLE_FLUSH_SECONDS = 0.3
 
 # A new log record starts with a timestamp (Dagster: `2026-12-04 16:30:00 +0000 - dagster... -
-# ERROR - ...`, uvicorn and dbt alike); every other line (a traceback) continues the record.
-_HEADER = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}")
-_LEVEL = re.compile(r" - (WARNING|ERROR|CRITICAL) - ")
+# ERROR - ...`) or with Python's default format (`WARNING:root:Retrying failed database
+# connection: ...`, what dagster-postgres logs); every other line (a traceback) continues it.
+_HEADER = re.compile(r"^(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}|(DEBUG|INFO|WARNING|ERROR|CRITICAL):[\w.]+:)")
+_LEVEL = re.compile(r"( - (WARNING|ERROR|CRITICAL) - |^(WARNING|ERROR|CRITICAL):)")
 _EXCEPTION = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit)\b.*")
 _NUMBERS = re.compile(r"\d+")
 # Dagster colours its console log; the files are read with less and grep, so colour goes.
