@@ -33,6 +33,7 @@ _STOP_GRACE_SECONDS = 8.0
 _CODE_SERVER_START_SECONDS = 180.0
 _STORAGE_PROBE_SECONDS = 10.0
 _STORAGE_REPORT_SECONDS = 60.0
+_SOCKET_PATH_MAX = 107  # sun_path of a Unix socket on Linux, without its final NUL
 
 
 def _die_with_parent() -> None:
@@ -241,6 +242,13 @@ def serve(settings: Settings, *, host: str, port: int, components: tuple[str, ..
             return 1
         locks.append(lock)
 
+    if len(os.fsencode(settings.code_server_socket)) > _SOCKET_PATH_MAX:
+        print(
+            f"DVCC_HOME is te lang voor de socket van de codeserver ({settings.code_server_socket}, "
+            f"hoogstens {_SOCKET_PATH_MAX} bytes); kies een kortere map.",
+            file=sys.stderr,
+        )
+        return 1
     storage = _StorageWatch(settings)
     if settings.dagster_pg_url and (problem := storage.reachable()) is not None:
         print(f"Dagster-opslag (PostgreSQL) onbereikbaar: {problem}. De dienst start niet.", file=sys.stderr)

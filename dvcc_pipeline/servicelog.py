@@ -52,9 +52,13 @@ def record_key(lines: list[str]) -> str | None:
     is_problem = bool(_LEVEL.search(head)) or head.startswith("Traceback")
     if not is_problem:
         return None
+    return _NUMBERS.sub("#", _exception_line(lines) or _HEADER.sub("", head))
+
+
+def _exception_line(lines: list[str]) -> str | None:
+    """The last exception of a record's traceback (the one that was raised in the end)."""
     exceptions = [line.strip() for line in lines[1:] if _EXCEPTION.match(line.strip())]
-    text = exceptions[-1] if exceptions else _HEADER.sub("", head)
-    return _NUMBERS.sub("#", text)
+    return exceptions[-1] if exceptions else None
 
 
 @dataclass
@@ -82,14 +86,16 @@ class RepeatFilter:
             earlier.held_back += 1
             return []
         self.seen[key] = _Seen(written_at=now)
-        if earlier is not None and earlier.held_back:
-            note = (
-                f"(dvcc serve: deze melding kwam nog {earlier.held_back} keer in de afgelopen "
-                f"{now - earlier.written_at:.0f} s; herhalingen worden hoogstens eens per "
-                f"{self.window:.0f} s geschreven)"
-            )
-            return [*lines, note]
-        return lines
+        if earlier is None:
+            return lines
+        # Written in full the first time; a repeat as its first line and its exception.
+        short = [lines[0], *([key_line] if (key_line := _exception_line(lines)) else [])]
+        note = (
+            f"(dvcc serve: deze melding kwam nog {earlier.held_back} keer in de afgelopen "
+            f"{now - earlier.written_at:.0f} s; de volledige melding staat eerder in dit log, "
+            f"herhalingen hoogstens eens per {self.window:.0f} s)"
+        )
+        return [*short, note] if earlier.held_back else short
 
 
 def pump(stream: IO[str], logger: logging.Logger, repeats: RepeatFilter | None = None) -> threading.Thread:

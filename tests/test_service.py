@@ -219,6 +219,7 @@ def test_serve_publishes_unattended_on_postgres(
             processing = _wait_for(processed, 900, "verwerking door de dienst", interval=2)
             assert len(processing) == 1  # one publication for all deliveries
             assert processing[0].status == dg.DagsterRunStatus.SUCCESS
+            records = sorted(instance.get_run_records(), key=lambda r: r.create_timestamp.timestamp())
         finally:
             instance.dispose()
         receipts = sorted(p.stat().st_mtime for p in (home / "receipts").rglob("*.md"))
@@ -228,8 +229,13 @@ def test_serve_publishes_unattended_on_postgres(
                 f"\nLatentie onder dvcc serve: ontvangst {receipts[0] - dropped - settle:.1f} s (eerste) tot "
                 f"{receipts[-1] - dropped - settle:.1f} s (laatste, {len(receipts)} bestanden, vijf feeds na elkaar) "
                 f"na het settle-venster; publicatie {published.stat().st_mtime - receipts[-1]:.1f} s na de "
-                "laatste ontvangst"
+                "laatste ontvangst. Per run (s na de drop + settle): aangevraagd / gestart / klaar"
             )
+            for record in records:
+                created = record.create_timestamp.timestamp() - dropped - settle
+                times = (record.start_time, record.end_time)
+                started, ended = (t - dropped - settle if t else float("nan") for t in times)
+                print(f"  {record.dagster_run.job_name:34} {created:6.1f} {started:6.1f} {ended:6.1f}")
         _assert_matches_baseline(deliveries, published)
         assert "dvcc-run" in names  # the run worker, named in ps
         daemon_log = (home / "logs" / "daemon.log").read_text(encoding="utf-8")
