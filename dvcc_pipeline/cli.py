@@ -384,7 +384,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--host", default="127.0.0.1", help="adres van de webserver (standaard 127.0.0.1)")
     p.add_argument("--port", type=int, default=3000, help="poort van de webserver (standaard 3000)")
-    p.add_argument("--onderdeel", choices=("webserver", "daemon"), help="alleen dit onderdeel (systemd-units)")
+    p.add_argument(
+        "--onderdeel", choices=("codeserver", "webserver", "daemon"), help="alleen dit onderdeel (systemd-units)"
+    )
     return parser
 
 

@@ -21,6 +21,7 @@ from dvcc_pipeline.ingestion.freshness import FRESHNESS_CHECKS, FRESHNESS_JOB, F
 from dvcc_pipeline.ingestion.retention_job import RETENTION_JOB, RETENTION_SCHEDULE
 from dvcc_pipeline.ingestion.sensors import LANDING_SENSORS
 from dvcc_pipeline.jobs import PROCESSING_JOB
+from dvcc_pipeline.proctitle import name_run_worker
 from dvcc_pipeline.publication.assets import PUBLICATION_ASSETS
 from dvcc_pipeline.quality.checks import QUALITY_CHECKS
 from dvcc_pipeline.recovery import runs_zonder_proces
@@ -28,6 +29,9 @@ from dvcc_pipeline.reporting.assets import REPORT_ASSETS
 from dvcc_pipeline.transformation.assets import dvcc_dbt_assets
 from dvcc_pipeline.transformation.project import dbt_resource
 from dvcc_pipeline.warehouse import WarehouseResource
+
+# A run of the service executes in a spawned child of the code server: named `dvcc-run` in ps.
+name_run_worker()
 
 # No sensor here sets `owners`, but Dagster copies each sensor when it binds it to its jobs and
 # passes the empty list it stored (`SensorDefinition.with_attributes`), which trips its own beta

@@ -22,7 +22,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from dvcc_pipeline.config import FEEDS, Settings
+from dvcc_pipeline.config import CODE_LOCATION, FEEDS, Settings
 from dvcc_pipeline.contracts import load_partners
 from dvcc_pipeline.errors import describe
 from dvcc_pipeline.ingestion import (
@@ -42,11 +42,9 @@ from dvcc_pipeline.publication.assets import PUBLISHED_KEY
 from dvcc_pipeline.recovery import process_tags
 from dvcc_pipeline.warehouse import check_warehouse
 
-# The code location of workspace.yaml: the UI lists a job's runs by this label, so runs made
-# here show on Overview and Jobs as if launched from the UI.
-CODE_LOCATION = "dvcc_pipeline"
-# The run tag that carries that label. Dagster sets it on every run it launches from a code
-# location but exports no public constant or API for an in-process run: its string it is.
+# The UI lists a job's runs by the code location's label, so runs made here show on Overview
+# and Jobs as if launched from the UI. Dagster sets that tag on every run it launches from a
+# code location but exports no public constant or API for an in-process run: its string it is.
 REPOSITORY_LABEL_TAG = ".dagster/repository"
 
 

@@ -45,6 +45,16 @@ concurrency:
     default_limit: 1
   runs:
     max_concurrent_runs: 1
+# The queue is looked at every second (default 5) and the sensors are evaluated side by side:
+# a delivery waits for the settle window, not for the daemon (docs/operations.md, "Latency").
+run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    dequeue_interval_seconds: 1
+sensors:
+  use_threads: true
+  num_workers: 4
 # The daemon marks a run whose worker process died as failed, which frees its pool slot.
 run_monitoring:
   enabled: true
@@ -53,6 +63,9 @@ run_monitoring:
   poll_interval_seconds: 30
   free_slots_after_run_end_seconds: 60
 telemetry:
+  enabled: false
+# No community pop-up on the first visit to the UI.
+nux:
   enabled: false
 """
 
