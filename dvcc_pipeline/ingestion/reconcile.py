@@ -83,6 +83,7 @@ def receipt_from_ledger(row: dict) -> Receipt:
         receipt_path=Path(row["ontvangstbewijs"]) if row["ontvangstbewijs"] else None,
         received_at=str(row["ontvangen_op"]).replace(" ", "T") if row["ontvangen_op"] else None,
         processed_at=str(row["verwerkt_op"]).replace(" ", "T") if row["verwerkt_op"] else None,
+        arrived_at=str(row["aangekomen_op"]).replace(" ", "T") if row.get("aangekomen_op") else None,
         partner=row.get("partner"),
     )
 

@@ -84,6 +84,7 @@ def read_receipts(settings: Settings) -> list[Receipt]:
                 receipt_path=path,
                 received_at=data["ontvangen_op"],
                 processed_at=data["verwerkt_op"],
+                arrived_at=data.get("aangekomen_op"),
                 partner=data.get("partner"),
             )
         )
