@@ -62,6 +62,12 @@ run_monitoring:
   cancel_timeout_seconds: 180
   poll_interval_seconds: 30
   free_slots_after_run_end_seconds: 60
+# A run whose process died (kill, out of memory, a stop of the service) is launched again;
+# one whose step or check failed is not: the same data would fail the same way.
+run_retries:
+  enabled: true
+  max_retries: 2
+  retry_on_asset_or_op_failure: false
 telemetry:
   enabled: false
 # No community pop-up on the first visit to the UI.

@@ -128,6 +128,7 @@ def _stray_receipt(
         contract_version=contract.version if contract else None,
         problems=[problem],
         received_at=now_iso(),
+        arrived_at=intake.arrived_at,
     )
 
 
@@ -230,6 +231,7 @@ def _ingest_copy(
         sha256=intake.sha256,
         contract_version=contract.version,
         received_at=now_iso(),
+        arrived_at=intake.arrived_at,
         partner=partner,
     )
     quarantine = settings.quarantine_dir / feed_id

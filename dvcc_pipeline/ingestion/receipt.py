@@ -27,6 +27,8 @@ STATUS_LABELS = {
 }
 
 UNKNOWN_FOLDER = "onbekende_map"
+INCOMPLETE = "onvolledig"
+"""A CSV cut off at its end (a stalled or broken upload); see `completeness`."""
 
 FIRST_ROWS = 10
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -58,6 +60,12 @@ def quoted(value: object, limit: int = 40) -> str:
 def plural(count: int, one: str, many: str) -> str:
     """`1 rij`, `2 rijen`: Dutch singular or plural with the number."""
     return f"{count} {one if count == 1 else many}"
+
+
+def shown_names(names: list[str], limit: int = 5) -> str:
+    """The first few of a list of names, and how many more: `a, b, c en nog 4`."""
+    more = f" en nog {len(names) - limit}" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
 
 
 _VERSION_SUFFIX = re.compile(r"_v[0-9]+$")
@@ -110,7 +118,10 @@ class Receipt:
     archive_path: Path | None = None
     receipt_path: Path | None = None
     received_at: str | None = None
+    """When the intake took the file (the private copy)."""
     processed_at: str | None = None
+    arrived_at: str | None = None
+    """When the file was last written in its drop folder: the partner's upload, before the settle window."""
     restricted: bool = False
     partner: str | None = None
     """The partner whose box the file came from; None for the data team's drops in landing."""
@@ -152,6 +163,7 @@ class Receipt:
             "receipt_path": Path(record["ontvangstbewijs"]) if record.get("ontvangstbewijs") else None,
             "received_at": _iso(record.get("ontvangen_op")),
             "processed_at": _iso(record.get("verwerkt_op")),
+            "arrived_at": _iso(record.get("aangekomen_op")),
             "partner": record.get("partner"),
         }
         return cls(**{**fields, **overrides})
@@ -174,6 +186,7 @@ class Receipt:
             "problemen": [p.to_dict() for p in self.problems],
             "archiefpad": _home_relative(self.archive_path),
             "ontvangstbewijs": _home_relative(self.receipt_path),
+            "aangekomen_op": self.arrived_at,
             "ontvangen_op": self.received_at,
             "verwerkt_op": self.processed_at,
         }
@@ -199,7 +212,8 @@ class Receipt:
             + (" (het hele bestand)" if self.status == REJECTED and self.rows_total else ""),
         ]
         if self.processed_at:
-            lines.append(f"- Verwerkt op: {self.processed_at}")
+            arrived = f" (aangekomen op {self.arrived_at})" if self.arrived_at else ""
+            lines.append(f"- Verwerkt op: {self.processed_at}{arrived}")
         lines.append("")
         if self.problems:
             lines += [
@@ -245,6 +259,12 @@ class Receipt:
             return (
                 f"De geaccepteerde rijen zijn geladen; de afgekeurde rijen niet. Herstel die rijen en lever "
                 f"het hele bestand opnieuw als {name}: die versie vervangt deze levering volledig."
+            )
+        if INCOMPLETE in codes:
+            return (
+                f"Lever het hele bestand opnieuw aan, onder dezelfde naam `{_md(self.file_name)}`: upload het "
+                "onder een tijdelijke naam (eindigend op .part) en hernoem het pas als de upload klaar is. "
+                "Er is niets van dit bestand geladen."
             )
         if self.restricted or "persoonsgegevens" in codes:
             fix = "Haal de persoonsgegevens uit het bestand (de kolommen hierboven)"

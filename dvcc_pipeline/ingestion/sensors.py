@@ -11,14 +11,17 @@ reported as `duplicaat` by ingestion).
 
 import hashlib
 import json
+import math
 from collections import defaultdict
 from pathlib import Path
 
 import dagster as dg
 
-from dvcc_pipeline.config import FEEDS, get_settings
+from dvcc_pipeline.config import FEEDS, Settings, get_settings
 from dvcc_pipeline.ingestion import scan_landing
 from dvcc_pipeline.ingestion.assets import INGESTION_JOBS, PARTITIONS, drop_key, landing_opruimen
+from dvcc_pipeline.ingestion.landing import Settling
+from dvcc_pipeline.ingestion.receipt import display_name, shown_names
 from dvcc_pipeline.recovery import ABORTED_TAG
 
 # A single-run backfill over a range of partitions is asked for with these run tags (as the UI's
@@ -65,6 +68,20 @@ def _ingestion_request(
     )
 
 
+def skip_reason(settings: Settings, settling: list[Settling]) -> str:
+    """Nothing to launch: say which files are still settling (a stalled upload shows here)."""
+    if not settling:
+        return "Geen nieuwe leveringen."
+    waits = [
+        f"{display_name(drop_key(settings, s.path))} (nog {math.ceil(s.seconds_left)} s)"
+        for s in sorted(settling, key=lambda s: s.seconds_left)
+    ]
+    return (
+        f"Nog geen levering klaar: {len(waits)} bestand(en) nog niet de hele wachttijd onveranderd "
+        f"(upload mogelijk nog bezig): {shown_names(waits)}."
+    )
+
+
 def build_landing_sensor(feed_id: str) -> dg.SensorDefinition:
     @dg.sensor(
         name=f"landing_{feed_id}",
@@ -108,7 +125,7 @@ def build_landing_sensor(feed_id: str) -> dg.SensorDefinition:
             dynamic_partitions_requests=(
                 [PARTITIONS[feed_id].build_add_request(new_partitions)] if new_partitions else []
             ),
-            skip_reason=None if run_requests else "Geen nieuwe leveringen.",
+            skip_reason=None if run_requests else skip_reason(settings, scan.settling),
         )
 
     return _sensor
