@@ -31,7 +31,7 @@ from dvcc_pipeline.publication.audit import _Block, audited_tables, blocks_of, b
 from dvcc_pipeline.publication.contract import PublishedContract
 from dvcc_pipeline.publication.disclosure import hidden_flag, state
 
-_ROUNDS = 20
+_ROUNDS = 12
 _WIDE_ROUNDS = 2
 _GROUP_ROUNDS = 30
 _SPREAD = 12.0  # weights e^0 … e^12
@@ -225,15 +225,15 @@ def protect_amounts(
         for cell in np.flatnonzero(narrow):
             own = eq.loc[eq["pos"] == cell, "vgl_nr"].to_numpy()
             for rows in (binding.get(int(cell), own), own):
-                for row in np.unique(rows):
-                    members = eq.loc[eq["vgl_nr"] == row, "pos"].to_numpy()
-                    options = [m for m in members if not is_hidden[m] and usable[m] and value[m] > 0]
-                    below = [m for m in options if level[m] < top]
-                    if below and wide:
-                        is_hidden[below] = True
-                    elif options:
-                        is_hidden[_complement(options, int(cell), value, level, p)] = True
-                if int(is_hidden.sum()) > before:
+                members = eq.loc[eq["vgl_nr"].isin(rows), "pos"].to_numpy()
+                options = [m for m in members if not is_hidden[m] and usable[m] and value[m] > 0]
+                if wide:  # every visible amount below eenheid around it
+                    options = [m for m in options if level[m] < top]
+                    if options:
+                        is_hidden[options] = True
+                        break
+                elif options:
+                    is_hidden[_complement(options, int(cell), value, level, p)] = True
                     break
         if int(is_hidden.sum()) == before:
             break
