@@ -7,6 +7,7 @@ resources and the CLI always agree on which DuckDB file and which folders they u
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -169,8 +170,11 @@ class Settings:
     def landing_for(self, feed_id: str) -> Path:
         return self.landing_dir / feed_id
 
-    def ensure_dirs(self) -> None:
-        """Create the folder layout of DVCC_HOME (idempotent)."""
+    def ensure_dirs(self, partner_ids: Iterable[str]) -> None:
+        """Create the folder layout of DVCC_HOME and a box per partner (idempotent).
+
+        The partner ids come from the caller (`contracts.load_partners()`): the registry is
+        checked against the contracts, and settings know nothing of contracts."""
         for path in (
             self.archive_dir,
             self.intake_dir,
@@ -185,14 +189,12 @@ class Settings:
         self.restricted_quarantine_dir.chmod(0o700)
         for feed_id in FEEDS:
             self.landing_for(feed_id).mkdir(parents=True, exist_ok=True)
-        self.ensure_boxes()
+        self.ensure_boxes(partner_ids)
 
-    def ensure_boxes(self) -> None:
-        """A box for every registered partner, with the modes above on what is new."""
-        from dvcc_pipeline.contracts.partners import load_partners  # the registry reads the contracts
-
+    def ensure_boxes(self, partner_ids: Iterable[str]) -> None:
+        """A box for every partner in `partner_ids`, with the modes above on what is new."""
         _make_dir(self.partners_dir, PARTNERS_MODE)
-        for partner_id in load_partners():
+        for partner_id in partner_ids:
             _make_dir(self.partners_dir / partner_id, BOX_MODE)
             _make_dir(self.box_in(partner_id), BOX_IN_MODE)
             _make_dir(self.box_out(partner_id), BOX_OUT_MODE)

@@ -18,12 +18,12 @@ import duckdb
 
 from dvcc_pipeline.config import FEEDS, get_settings
 from dvcc_pipeline.contracts import ContractError, FeedContract, load_contract, period_bounds
-from dvcc_pipeline.ingestion.assets import ingestion_asset_key
+from dvcc_pipeline.ingestion.assets import FRESHNESS_CHECK_NAME, ingestion_asset_key
 from dvcc_pipeline.ingestion.ledger import LEDGER
 from dvcc_pipeline.ingestion.receipt import ACCEPTED, ACCEPTED_WITH_REJECTS, REPLACED
 from dvcc_pipeline.warehouse import WAREHOUSE_POOL, WarehouseResource
 
-CHECK_NAME = "tijdige_levering"
+CHECK_NAME = FRESHNESS_CHECK_NAME
 
 # A replaced delivery was accepted once; its period counts as delivered.
 DELIVERED_STATUSES = (ACCEPTED, ACCEPTED_WITH_REJECTS, REPLACED)

@@ -35,7 +35,8 @@ _PARSED_FOR = "geparsed_voor_warehouse.txt"
 
 
 def _warehouse_path() -> str:
-    return os.environ.get("DVCC_WAREHOUSE_PATH", "")
+    """The warehouse dbt's profile names: exported by the entry points, else this DVCC_HOME's."""
+    return os.environ.get("DVCC_WAREHOUSE_PATH") or str(get_settings().warehouse_path)
 
 
 def _manifest_is_stale(target: Path) -> bool:
