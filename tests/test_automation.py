@@ -9,6 +9,7 @@ import dagster as dg
 import pytest
 
 from dvcc_pipeline.config import FEEDS, get_settings
+from dvcc_pipeline.contracts import load_partners
 from dvcc_pipeline.ingestion.assets import ingestion_asset_key
 
 
@@ -19,7 +20,7 @@ def evaluate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
     monkeypatch.setenv("DVCC_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("DVCC_SETTLE_SECONDS", "0")
-    get_settings().ensure_dirs()
+    get_settings().ensure_dirs(load_partners())
     repository = defs.get_repository_def()
     sensor = repository.get_sensor_def("verwerking_na_ingestie")
     with dg.instance_for_test() as instance:

@@ -21,7 +21,7 @@ import duckdb
 
 from dvcc_pipeline.config import FEEDS, Settings, get_settings
 from dvcc_pipeline.contracts import load_contract
-from dvcc_pipeline.errors import describe
+from dvcc_pipeline.errors import WarehouseUnusable, describe
 from dvcc_pipeline.ingestion import (
     DeliveryChanged,
     Fingerprint,
@@ -34,8 +34,7 @@ from dvcc_pipeline.ingestion import (
 from dvcc_pipeline.ingestion.batch import prepare as prepare_batch
 from dvcc_pipeline.ingestion.receipt import display_name
 from dvcc_pipeline.ingestion.reconcile import reconcile
-from dvcc_pipeline.store import WarehouseUnusable, check_warehouse
-from dvcc_pipeline.warehouse import WAREHOUSE_POOL, WarehouseResource
+from dvcc_pipeline.warehouse import WAREHOUSE_POOL, WarehouseResource, check_warehouse
 
 INGESTION_GROUP = "ingestie"
 

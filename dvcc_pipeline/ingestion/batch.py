@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 
 from dvcc_pipeline.config import Settings
-from dvcc_pipeline.contracts import FeedContract, FileIdentity, contract_for_filename, period_bounds
+from dvcc_pipeline.contracts import FeedContract, FileIdentity, contract_for_filename, load_partners, period_bounds
 from dvcc_pipeline.ingestion import door
 from dvcc_pipeline.ingestion.boxes import box_partner
 from dvcc_pipeline.ingestion.completeness import cut_off_problem
@@ -126,7 +126,7 @@ def prepare(
     ]
     if len(candidates) < 2:
         return batch
-    settings.ensure_dirs()
+    settings.ensure_dirs(load_partners())
     ensure_raw_schema(conn)
     batch.ready = True
     try:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+# How a file name reads in a receipt; re-exported for the door, which names files the same way.
+from dvcc_pipeline.errors import display_name as display_name
 
 ACCEPTED = "geaccepteerd"
 ACCEPTED_WITH_REJECTS = "geaccepteerd_met_afkeur"
@@ -77,14 +80,6 @@ def version_name(file_name: str, version: int) -> str:
     return f"{stem}_v{version}" + (f".{extension}" if extension else "")
 
 
-def display_name(name: str) -> str:
-    """A file name as text: bytes that are not UTF-8 shown as `\\xNN`, so a receipt can hold any name.
-
-    The file itself keeps its bytes; only what people read is escaped.
-    """
-    return os.fsencode(name).decode("utf-8", "backslashreplace")
-
-
 @dataclass
 class Problem:
     """One finding: code + column + specific Dutch message + first rows + how many rows."""
@@ -139,6 +134,39 @@ class Receipt:
         if self.status == REJECTED:
             return 2
         return 0
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any], **overrides: Any) -> Receipt:
+        """The receipt of a stored record: a ledger row or a receipt's JSON (the keys of `to_dict`).
+
+        The ledger holds problems as JSON text and timestamps as TIMESTAMP, the JSON file a list
+        and ISO text; both read the same. `overrides` set what the caller knows better (the
+        status when received, a path inside this home)."""
+        problems = record.get("problemen") or []
+        if isinstance(problems, str):
+            problems = json.loads(problems)
+        fields: dict[str, Any] = {
+            "delivery_id": record["levering_id"],
+            "feed_id": record["feed"],
+            "file_name": record["bestandsnaam"],
+            "period": record["periode"],
+            "supplier": record["leverancier"],
+            "version": record["versie"],
+            "sha256": record["sha256"],
+            "contract_version": record["contractversie"],
+            "status": record["status"],
+            "rows_total": record["rijen_totaal"] or 0,
+            "rows_accepted": record["rijen_geaccepteerd"] or 0,
+            "rows_rejected": record["rijen_afgekeurd"] or 0,
+            "problems": [_problem(p) for p in problems],
+            "archive_path": Path(record["archiefpad"]) if record.get("archiefpad") else None,
+            "receipt_path": Path(record["ontvangstbewijs"]) if record.get("ontvangstbewijs") else None,
+            "received_at": _iso(record.get("ontvangen_op")),
+            "processed_at": _iso(record.get("verwerkt_op")),
+            "arrived_at": _iso(record.get("aangekomen_op")),
+            "partner": record.get("partner"),
+        }
+        return cls(**{**fields, **overrides})
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -249,6 +277,16 @@ class Receipt:
         else:
             fix = "Herstel wat hierboven staat"
         return f"{fix} en lever het hele bestand opnieuw aan als {name}. Er is niets van dit bestand geladen."
+
+
+def _problem(stored: Mapping[str, Any]) -> Problem:
+    rows = list(stored.get("eerste_rijen") or [])
+    return Problem(stored["code"], stored.get("kolom"), stored["melding"], rows, stored.get("aantal") or 0)
+
+
+def _iso(value: object) -> str | None:
+    """A stored timestamp as ISO text (a TIMESTAMP reads back with a space)."""
+    return str(value).replace(" ", "T") if value else None
 
 
 def _home_relative(path: Path | None) -> str | None:

@@ -16,7 +16,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from dvcc_pipeline.config import FEEDS, Settings, get_settings
 from dvcc_pipeline.ingestion import scan_landing
@@ -24,6 +23,12 @@ from dvcc_pipeline.ingestion.assets import INGESTION_JOBS, PARTITIONS, drop_key,
 from dvcc_pipeline.ingestion.landing import Settling
 from dvcc_pipeline.ingestion.receipt import display_name, shown_names
 from dvcc_pipeline.recovery import ABORTED_TAG
+
+# A single-run backfill over a range of partitions is asked for with these run tags (as the UI's
+# launchpad does); RunRequest takes only one partition key and the package exports no public
+# constant for them, so they are written as the strings Dagster documents.
+PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
+PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 def _fingerprint(path: Path) -> str:
@@ -57,8 +62,8 @@ def _ingestion_request(
         run_key=run_key,
         job_name=job_name,
         tags={
-            ASSET_PARTITION_RANGE_START_TAG: ordered_partitions[positions[0]],
-            ASSET_PARTITION_RANGE_END_TAG: ordered_partitions[positions[-1]],
+            PARTITION_RANGE_START_TAG: ordered_partitions[positions[0]],
+            PARTITION_RANGE_END_TAG: ordered_partitions[positions[-1]],
         },
     )
 
