@@ -206,7 +206,7 @@ def test_serve_publishes_unattended_on_postgres(
     """On an empty home: one partner's files (its box) publish what they can; then the rest, whose
     processing run loses its worker to SIGKILL and is retried by Dagster without a new drop. Also
     prints drop -> receipt (after the settle window) and receipt -> publication with the default
-    sensor interval for the second drop (no timing assertion there: docs/operations.md, "Latency")."""
+    sensor interval for the second drop; figures, no timing assertions (docs/operations.md, "Latency")."""
     import psycopg2
 
     home = tmp_path / "home"
@@ -301,7 +301,6 @@ def test_serve_publishes_unattended_on_postgres(
                 times = (record.start_time, record.end_time)
                 started, ended = (t - dropped - settle if t else float("nan") for t in times)
                 print(f"  {record.dagster_run.job_name:34} {created:6.1f} {started:6.1f} {ended:6.1f}")
-        assert retry_publication < 120
         _assert_matches_baseline(deliveries, published)
         assert "dvcc-run" in names  # the run worker, named in ps
         daemon_log = (home / "logs" / "daemon.log").read_text(encoding="utf-8")
