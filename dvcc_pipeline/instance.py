@@ -60,8 +60,9 @@ run_monitoring:
   enabled: true
   start_timeout_seconds: 180
   cancel_timeout_seconds: 180
-  poll_interval_seconds: 30
-  free_slots_after_run_end_seconds: 60
+  poll_interval_seconds: 5  # a dead worker is found, and its slot freed for the retry, within seconds
+  # a dead run's slot is free for its retry at the next poll (the in-process executor leaves no step behind)
+  free_slots_after_run_end_seconds: 5
 # A run whose process died (kill, out of memory, a stop of the service) is launched again;
 # one whose step or check failed is not: the same data would fail the same way.
 run_retries:

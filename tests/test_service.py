@@ -98,21 +98,26 @@ def deliveries(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return source / "landing"
 
 
-def _drop(deliveries: Path, home: Path, *, settled: bool = True) -> float:
+def _drop(deliveries: Path, home: Path, *, settled: bool = True, skip: tuple[str, ...] = ()) -> float:
     """Deliver every file into landing the way partners should: write aside, then rename.
-    `settled`: dated an hour back, so the settle window has passed already. Returns when the
-    last file arrived."""
-    an_hour_ago = time.time() - 3600
+    `settled`: dated an hour back, so the settle window has passed already; `skip`: names left
+    out. Returns when the last file arrived."""
     for feed_dir in deliveries.iterdir():
-        target = home / "landing" / feed_dir.name
-        target.mkdir(parents=True, exist_ok=True)
-        for file in feed_dir.iterdir():
-            part = target / f"{file.name}.part"
-            shutil.copyfile(file, part)
-            if settled:
-                os.utime(part, (an_hour_ago, an_hour_ago))
-            part.rename(target / file.name)
+        files = [file for file in feed_dir.iterdir() if not file.name.startswith(skip)]
+        _drop_files(files, home / "landing" / feed_dir.name, settled=settled)
     return time.time()
+
+
+def _drop_files(files: list[Path], target: Path, *, settled: bool = True) -> None:
+    """Write each file aside (`.part`), date it an hour back when `settled`, then rename it."""
+    an_hour_ago = time.time() - 3600
+    target.mkdir(parents=True, exist_ok=True)
+    for file in files:
+        part = target / f"{file.name}.part"
+        shutil.copyfile(file, part)
+        if settled:
+            os.utime(part, (an_hour_ago, an_hour_ago))
+        part.rename(target / file.name)
 
 
 def _comm(pid: int) -> str:
@@ -162,6 +167,35 @@ def postgres_url() -> Iterator[str]:
 # --- dvcc serve ------------------------------------------------------------------------------
 
 
+# The first partner on an empty home: one bank's six months, through its box.
+_FIRST = "bank_ABNA"
+
+
+def _rows_in(files: list[Path]) -> int:
+    return sum(len(file.read_bytes().splitlines()) - 1 for file in files)
+
+
+def _assert_partial_publication(published: Path, first: list[Path]) -> None:
+    """What one bank alone publishes: its own quality figures, and every programme target
+    `geen_data` with an empty peildatum (no programme, police or CBS delivery yet)."""
+    with duckdb.connect(str(published), read_only=True) as conn:
+        quality = conn.execute(
+            "select bron, sum(leveringen), sum(leveringen_afgekeurd), sum(rijen_ontvangen), sum(rijen_geaccepteerd) "
+            "from ind_kwaliteit group by bron"
+        ).fetchall()
+        progress = conn.execute(
+            "select count(*), count_if(status = 'geen_data'), count(peildatum) from ind_programma_voortgang"
+        ).fetchone()
+    assert quality == [("bank", len(first), 0, _rows_in(first), _rows_in(first))]
+    assert progress[0] > 0 and progress[1] == progress[0] and progress[2] == 0, progress
+
+
+def _run_worker_of_dbt(serve_pid: int) -> int | None:
+    """The run worker whose `dbt build` is running under the service, once dbt started."""
+    dbt = _dbt_child(serve_pid)
+    return _children().get(dbt) if dbt else None
+
+
 def test_serve_publishes_unattended_on_postgres(
     deliveries: Path,
     postgres_url: str,
@@ -169,8 +203,10 @@ def test_serve_publishes_unattended_on_postgres(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """Also prints drop -> receipt (after the settle window) and receipt -> publication with the
-    default sensor interval; no timing assertion (docs/operations.md, "Latency")."""
+    """On an empty home: one partner's files (its box) publish what they can; then the rest, whose
+    processing run loses its worker to SIGKILL and is retried by Dagster without a new drop. Also
+    prints drop -> receipt (after the settle window) and receipt -> publication with the default
+    sensor interval for the second drop; figures, no timing assertions (docs/operations.md, "Latency")."""
     import psycopg2
 
     home = tmp_path / "home"
@@ -201,35 +237,64 @@ def test_serve_publishes_unattended_on_postgres(
         assert second.returncode == 1
         assert "dvcc serve draait al op" in second.stderr
 
-        dropped = _drop(deliveries, home, settled=False)  # nobody calls a job from here on
+        # nobody calls a job from here on
         published = home / "published" / "published.duckdb"
         monkeypatch.setenv(PG_DRIVER_URL_VARIABLE, pg_driver_url(postgres_url))
         instance = dg.DagsterInstance.from_config(str(home / "dagster"))
 
-        def processed() -> list[dg.DagsterRun]:
+        def processing_runs() -> list[dg.DagsterRun]:
             seen.update(_descendants(serve.pid))
             names.update(_comm(pid) for pid in _descendants(serve.pid))
             assert serve.poll() is None, serve.stdout.read()
-            if any(p.is_file() for p in (home / "landing").rglob("*")):
-                return []
-            runs = instance.get_runs(filters=dg.RunsFilter(job_name="verwerking"))
-            return runs if runs and all(run.is_finished for run in runs) else []
+            return list(reversed(instance.get_runs(filters=dg.RunsFilter(job_name="verwerking"))))
 
         try:
-            processing = _wait_for(processed, 900, "verwerking door de dienst", interval=2)
-            assert len(processing) == 1  # one publication for all deliveries
-            assert processing[0].status == dg.DagsterRunStatus.SUCCESS
+            first = sorted((deliveries / "bank_fraudemeldingen").glob(f"bank_{_FIRST.removeprefix('bank_')}_*"))
+            assert len(first) == 6
+            first_drop = time.monotonic()
+            _drop_files(first, home / "partners" / _FIRST / "in")  # settled: the box's window is 60 s
+            _wait_for(
+                lambda: any(r.status == dg.DagsterRunStatus.SUCCESS for r in processing_runs()),
+                600,
+                "de eerste publicatie met één partner",
+                interval=2,
+            )
+            first_publication = time.monotonic() - first_drop
+            assert len(processing_runs()) == 1, "a partial delivery is not a failed run"
+            _assert_partial_publication(published, first)
+            assert len(list((home / "partners" / _FIRST / "uit").glob("*.json"))) == len(first)
+
+            dropped = _drop(deliveries, home, settled=False, skip=tuple(file.name for file in first))
+            worker = _wait_for(lambda: _run_worker_of_dbt(serve.pid), 900, "dbt in de verwerking", interval=0.5)
+            os.kill(worker, signal.SIGKILL)
+            killed = time.monotonic()
+
+            def retried() -> list[dg.DagsterRun]:
+                runs = processing_runs()
+                done = len(runs) >= 3 and all(run.is_finished for run in runs)
+                return runs if done and runs[-1].status == dg.DagsterRunStatus.SUCCESS else []
+
+            runs = _wait_for(retried, 600, "de herhaalde verwerking na kill -9", interval=1)
+            retry_publication = time.monotonic() - killed
+            assert [run.status for run in runs] == [
+                dg.DagsterRunStatus.SUCCESS,
+                dg.DagsterRunStatus.FAILURE,
+                dg.DagsterRunStatus.SUCCESS,
+            ]
+            assert runs[2].parent_run_id == runs[1].run_id  # Dagster's own retry, no new drop
             records = sorted(instance.get_run_records(), key=lambda r: r.create_timestamp.timestamp())
         finally:
             instance.dispose()
-        receipts = sorted(p.stat().st_mtime for p in (home / "receipts").rglob("*.md"))
+        assert not any(p.is_file() for p in (home / "landing").rglob("*"))
+        receipts = sorted(t for p in (home / "receipts").rglob("*.md") if (t := p.stat().st_mtime) > dropped)
         assert receipts
         with capsys.disabled():
             print(
-                f"\nLatentie onder dvcc serve: ontvangst {receipts[0] - dropped - settle:.1f} s (eerste) tot "
+                f"\nEerste levering (één partner) op een lege omgeving -> publicatie: {first_publication:.0f} s; "
+                f"kill -9 van de verwerking -> publicatie van dezelfde leveringen: {retry_publication:.0f} s.\n"
+                f"Latentie onder dvcc serve: ontvangst {receipts[0] - dropped - settle:.1f} s (eerste) tot "
                 f"{receipts[-1] - dropped - settle:.1f} s (laatste, {len(receipts)} bestanden, vijf feeds na elkaar) "
-                f"na het settle-venster; publicatie {published.stat().st_mtime - receipts[-1]:.1f} s na de "
-                "laatste ontvangst. Per run (s na de drop + settle): aangevraagd / gestart / klaar"
+                "na het settle-venster. Per run (s na de tweede drop + settle): aangevraagd / gestart / klaar"
             )
             for record in records:
                 created = record.create_timestamp.timestamp() - dropped - settle
@@ -242,7 +307,7 @@ def test_serve_publishes_unattended_on_postgres(
         assert "No heartbeat" not in daemon_log  # one long-lived code server, never replaced
         with psycopg2.connect(postgres_url) as conn, conn.cursor() as cursor:
             cursor.execute("select count(*) from runs")
-            assert cursor.fetchone()[0] >= 6  # five ingestion runs and the processing run
+            assert cursor.fetchone()[0] >= 8  # six ingestion runs and three processing runs
             cursor.execute("select count(*) from event_logs where dagster_event_type = 'ASSET_MATERIALIZATION'")
             assert cursor.fetchone()[0] > 10
         assert not list((home / "dagster").rglob("*.db")), "SQLite-opslag aangemaakt naast PostgreSQL"
