@@ -76,12 +76,12 @@ def _conclude(
     read_only: bool = False,
 ) -> Receipt:
     """An outcome that loads no rows: ledger row first, then the file and its receipt."""
-    _plan(settings, receipt, folder)
+    plan_destination(settings, receipt, folder)
     record(conn, receipt)
     return complete(settings, intake, receipt, read_only)
 
 
-def _plan(settings: Settings, receipt: Receipt, folder: Path) -> None:
+def plan_destination(settings: Settings, receipt: Receipt, folder: Path) -> None:
     """Fix where the file and the receipt will be, before the ledger row names them."""
     assert receipt.delivery_id is not None
     receipt.archive_path = destination(folder, receipt.delivery_id, receipt.file_name)
@@ -187,6 +187,9 @@ def ingest_delivery(
         settings.ensure_dirs()
         ensure_raw_schema(conn)
     path = Path(path)
+    if batch is not None and path in batch.loaded:  # loaded with the feed's other files
+        intake, receipt = batch.loaded.pop(path)
+        return complete(settings, intake, receipt, read_only=True)
     info = path.lstat()
     identity = None
     if contract is None:
@@ -287,7 +290,7 @@ def _ingest_copy(
                 f"van periode {identity.period} volledig",
             )
         )
-    _plan(settings, receipt, archive)
+    plan_destination(settings, receipt, archive)
     load_delivery(conn, contract, receipt, outcome.outputs, settings.pseudonym_key, replaces=bool(current))
     drop_temp_objects(conn)
     return complete(settings, intake, receipt, read_only=True)
