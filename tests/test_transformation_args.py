@@ -4,8 +4,14 @@ from dvcc_pipeline.transformation.assets import dbt_build_args
 
 
 def test_incremental_by_default() -> None:
-    assert dbt_build_args(False) == ["build", "--exclude-resource-type", "unit_test"]
+    assert dbt_build_args(False) == ["build", "--exclude-resource-type", "unit_test", "--no-write-json"]
 
 
 def test_full_rebuild_on_request() -> None:
-    assert dbt_build_args(True) == ["build", "--exclude-resource-type", "unit_test", "--full-refresh"]
+    assert dbt_build_args(True) == [
+        "build",
+        "--exclude-resource-type",
+        "unit_test",
+        "--no-write-json",
+        "--full-refresh",
+    ]
