@@ -449,8 +449,9 @@ def apply_disclosure(
     rounds += _secondary(conn)
     _write_output(conn, table, target)
     primary, secondary, rows = conn.execute(
-        "SELECT count_if(primair), count_if(onderdrukt AND NOT primair), count(DISTINCT _rid) FROM _dc_cel "
-        "WHERE cel_id >= 0"
+        # coalesce: a mart still without rows (its source has not delivered yet) has no cells
+        "SELECT coalesce(count_if(primair), 0), coalesce(count_if(onderdrukt AND NOT primair), 0), "
+        "count(DISTINCT _rid) FROM _dc_cel WHERE cel_id >= 0"
     ).fetchone()
     return DisclosureStats(
         table=table.name,
