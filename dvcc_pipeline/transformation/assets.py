@@ -48,7 +48,7 @@ class DvccDbtTranslator(DagsterDbtTranslator):
         project: DbtProject | None,
     ) -> dg.AssetCheckSpec | None:
         targets = _targets(manifest)
-        nodes = manifest["nodes"]
+        nodes = {**manifest.get("sources", {}), **manifest["nodes"]}
         mine = [t for t in targets.get(unique_id, []) if self.get_asset_key(nodes[t]) == asset_spec.key]
         if not mine:
             return None
@@ -96,9 +96,11 @@ def dbt_build_args(full_refresh: bool) -> list[str]:
     return [*build, "--full-refresh"] if full_refresh else build
 
 
-TRANSLATOR = DvccDbtTranslator(
-    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_source_tests_as_checks=True)
-)
+# Source tests are not checks: a `dbt_tests` check on a raw asset is not one dbt test, and
+# dagster-dbt selects the tests behind a check on an asset outside the dbt step by the check's
+# own test. They run in every build with the models that read the source, and a failing one is
+# named in the run's log, the step's failure and `dvcc run`'s output (`checks.TestSummary`).
+TRANSLATOR = DvccDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
 @dbt_assets(
@@ -115,11 +117,12 @@ def dvcc_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, conf
     """
     invocation = dbt.cli(dbt_build_args(config.volledig_herbouwen), context=context)
     manifest = invocation.manifest
-    nodes = manifest["nodes"]
+    nodes = {**manifest.get("sources", {}), **manifest["nodes"]}
     summary = TestSummary(
         targets=_targets(manifest),
         key_of={uid: TRANSLATOR.get_asset_key(node) for uid, node in nodes.items() if node["resource_type"] != "test"},
     )
+    reported = set(context.selected_asset_check_keys)
     yielded, error = 0, None
     try:
         for event in invocation.stream_raw_events():
@@ -138,7 +141,7 @@ def dvcc_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, conf
                 yield dagster_event
     except DagsterDbtCliRuntimeError as exc:  # a failed test or model: report the checks first
         error = exc
-    yield from summary.results(set(context.selected_asset_check_keys))
+    yield from summary.results(reported)
     failed = summary.failure_lines()
     if error is not None and failed:  # the operator reads which tests, by name (headless prints it)
         raise dg.Failure(description="\n".join(failed)) from error

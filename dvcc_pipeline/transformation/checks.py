@@ -4,12 +4,13 @@ dagster-dbt makes every dbt test its own asset check, and each check costs a run
 events (planned, evaluation, output): 245 tests were ≈ 735 of a run's ≈ 900 events, each an
 event-log write. One check per tested model keeps what the UI needs — a model whose tests
 fail is red, and the check's description and metadata name every failing test with its
-number of failing rows — for about a tenth of the events. A test on a source (the raw layer)
-has no model to attach to: its failure is logged by name in the run's log.
+number of failing rows — for about a tenth of the events. A test on a dbt source (the raw
+layer) is no check (see `assets.TRANSLATOR`); a failing one is named like the others.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,17 +25,32 @@ def _rows(count: int | None) -> str:
     return "" if count is None else f" ({count} {'rij' if count == 1 else 'rijen'})"
 
 
+_TESTED_SOURCE = re.compile(r"source\('(\w+)',\s*'(\w+)'\)")
+
+
 def test_targets(manifest: Mapping[str, Any]) -> dict[str, list[str]]:
-    """Test unique id -> the unique ids of the models or seeds it tests: a generic test's
-    attached node, else (a singular test) every model or seed it reads."""
+    """Test unique id -> the unique ids of the models, seeds or sources it tests: the node the
+    test names in its `meta.dagster.ref`, else a generic test's attached node, else the source
+    a source test is written on, else (a singular test) every model or seed it reads."""
     nodes: Mapping[str, Any] = manifest["nodes"]
+    sources: Mapping[str, Any] = manifest.get("sources", {})
+    by_name = {node["name"]: uid for uid, node in nodes.items() if node["resource_type"] in ("model", "seed")}
     out: dict[str, list[str]] = {}
     for unique_id, node in nodes.items():
         if node["resource_type"] != "test":
             continue
-        attached = node.get("attached_node")
-        depends = [d for d in node.get("depends_on", {}).get("nodes", []) if d in nodes]
-        out[unique_id] = [attached] if attached in nodes else depends
+        depends = node.get("depends_on", {}).get("nodes", [])
+        ref = ((node.get("config") or {}).get("meta") or {}).get("dagster", {}).get("ref", {}).get("name")
+        tested = _TESTED_SOURCE.search(str((node.get("test_metadata") or {}).get("kwargs", {}).get("model", "")))
+        source = f"source.{node['package_name']}.{tested[1]}.{tested[2]}" if tested else None
+        if ref in by_name:
+            out[unique_id] = [by_name[ref]]
+        elif node.get("attached_node") in nodes:
+            out[unique_id] = [node["attached_node"]]
+        elif source in sources:
+            out[unique_id] = [source]
+        else:
+            out[unique_id] = [d for d in depends if d in nodes]
     return out
 
 
