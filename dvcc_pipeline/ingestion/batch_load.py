@@ -28,8 +28,7 @@ from dvcc_pipeline.faults import checkpoint
 from dvcc_pipeline.ingestion.batch import ROWS, Batch, prepare
 from dvcc_pipeline.ingestion.boxes import box_partner
 from dvcc_pipeline.ingestion.door import Fingerprint, Intake
-from dvcc_pipeline.ingestion.ingest import plan_destination
-from dvcc_pipeline.ingestion.landing import now_iso
+from dvcc_pipeline.ingestion.ingest import new_receipt, plan_destination
 from dvcc_pipeline.ingestion.ledger import LEDGER, LOADED_STATUSES, record
 from dvcc_pipeline.ingestion.load import replace_periods
 from dvcc_pipeline.ingestion.receipt import REJECTED, Receipt, display_name
@@ -85,23 +84,12 @@ def _receipt(settings: Settings, contract: FeedContract, candidate: _Candidate) 
     """The receipt `ingest._ingest_copy` makes for an accepted file, with its places fixed."""
     path, intake, _, outcome, identity = candidate
     partner = box_partner(settings, path)
-    receipt = Receipt(
-        delivery_id=intake.delivery_id,
-        feed_id=contract.feed_id,
-        file_name=display_name(intake.source.name),
-        period=identity.period,
-        supplier=identity.supplier,
-        version=identity.version,
-        sha256=intake.sha256,
-        contract_version=contract.version,
-        received_at=now_iso(),
-        partner=partner.id if partner else None,
-        status=outcome.status,
-        rows_total=outcome.rows_total,
-        rows_accepted=outcome.rows_accepted,
-        rows_rejected=outcome.rows_rejected,
-        problems=outcome.problems,
-    )
+    receipt = new_receipt(intake, contract, identity, partner.id if partner else None)
+    receipt.status = outcome.status
+    receipt.rows_total = outcome.rows_total
+    receipt.rows_accepted = outcome.rows_accepted
+    receipt.rows_rejected = outcome.rows_rejected
+    receipt.problems = outcome.problems
     plan_destination(settings, receipt, settings.archive_dir / contract.feed_id / identity.period)
     return receipt
 
