@@ -88,11 +88,9 @@ def dbt_build_args(full_refresh: bool) -> list[str]:
     """The dbt command: incremental by delivery unless a full rebuild is asked for.
 
     dbt's unit tests test the SQL, not the data: they run in the test suite (`make test`),
-    as dbt recommends, and not in every production build. `--no-write-json`: nothing reads a
-    run's manifest.json or run_results.json (its events carry the results), and writing them
-    cost about 6 % of dbt's own CPU per invocation (measured on `dbt parse`, whole processes).
+    as dbt recommends, and not in every production build.
     """
-    build = ["build", "--exclude-resource-type", "unit_test", "--no-write-json"]
+    build = ["build", "--exclude-resource-type", "unit_test"]
     return [*build, "--full-refresh"] if full_refresh else build
 
 
