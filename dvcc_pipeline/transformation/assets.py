@@ -19,7 +19,7 @@ from dagster_dbt import (
 
 from dvcc_pipeline.faults import checkpoint
 from dvcc_pipeline.transformation.checks import TestSummary, check_spec, test_targets
-from dvcc_pipeline.transformation.project import dbt_project, ensure_manifest
+from dvcc_pipeline.transformation.project import dbt_project, ensure_manifest, invocation_target
 from dvcc_pipeline.warehouse import WAREHOUSE_POOL
 
 LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}
@@ -113,7 +113,9 @@ def dvcc_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, conf
     dbt's test results are gathered per model and reported after the build as one check
     each (`checks.py`); every other dbt event becomes Dagster's usual events.
     """
-    invocation = dbt.cli(dbt_build_args(config.volledig_herbouwen), context=context)
+    invocation = dbt.cli(
+        dbt_build_args(config.volledig_herbouwen), context=context, target_path=invocation_target(context)
+    )
     manifest = invocation.manifest
     nodes = {**manifest.get("sources", {}), **manifest["nodes"]}
     summary = TestSummary(
