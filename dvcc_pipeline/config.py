@@ -55,6 +55,14 @@ DEMO_ROUNDING_KEY = "dvcc-demo-afrondingssleutel-niet-voor-productie"
 # one ISO date, so the freshness check measures lateness on the data's clock, not the wall's.
 REFERENCE_DATE_FILE = "peildatum.txt"
 
+TEMPORARY_UPLOAD_SUFFIXES = (".part", ".tmp")
+
+
+def is_temporary_upload(name: str) -> bool:
+    """Upload names partners use while a file is still being written: the door never takes
+    them (here, so `dvcc run`'s fast path can apply the same rule without the door's imports)."""
+    return name.startswith(".") or name.endswith(TEMPORARY_UPLOAD_SUFFIXES)
+
 
 @dataclass(frozen=True)
 class Settings:

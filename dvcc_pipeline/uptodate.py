@@ -2,7 +2,8 @@
 
 A successful run leaves a stamp: a fingerprint of the code that decides what is out of date
 (contracts, dbt project, pipeline code) and of the warehouse and publication files as that
-run left them. When landing holds nothing and the fingerprint still matches, nothing can be
+run left them. When landing holds nothing the door would take (an upload still being written it leaves
+alone) and the fingerprint still matches, nothing can be
 out of date, so the full check (which loads the Dagster definitions and the dbt manifest)
 is skipped. Anything else — a file in landing, a changed model, a warehouse written by the
 service — takes the full path. A run removes the stamp when it starts, so a run that was
@@ -17,7 +18,7 @@ import json
 import os
 from pathlib import Path
 
-from dvcc_pipeline.config import CONTRACTS_DIR, DBT_PROJECT_DIR, REPO_ROOT, Settings
+from dvcc_pipeline.config import CONTRACTS_DIR, DBT_PROJECT_DIR, REPO_ROOT, Settings, is_temporary_upload
 
 _CODE = (
     CONTRACTS_DIR,
@@ -53,12 +54,20 @@ def fingerprint(settings: Settings) -> str:
     return hashlib.sha256(json.dumps(states).encode()).hexdigest()
 
 
+def _holds_a_drop(folder: Path) -> bool:
+    """Anything the door would look at: an upload still being written (`.part`, `.tmp`, a
+    dot name) it leaves alone, so that upload alone need not take the full path."""
+    return any(not is_temporary_upload(entry.name) for entry in folder.iterdir())
+
+
 def landing_is_empty(settings: Settings) -> bool:
-    """Nothing in landing at all: no delivery, no stray, no half-written upload."""
+    """Nothing in landing the door would take: no delivery, no stray."""
     if not settings.landing_dir.is_dir():
         return True
     for entry in settings.landing_dir.iterdir():
-        if not entry.is_dir() or entry.is_symlink() or any(entry.iterdir()):
+        if is_temporary_upload(entry.name):
+            continue
+        if not entry.is_dir() or entry.is_symlink() or _holds_a_drop(entry):
             return False
     return True
 
@@ -76,11 +85,11 @@ def drops_are_empty(settings: Settings) -> bool:
         if not entry.is_dir() or entry.is_symlink():
             return False
         if entry.name not in registered:
-            if any(entry.iterdir()):
+            if _holds_a_drop(entry):
                 return False
             continue
         inbox = entry / "in"
-        if inbox.is_dir() and any(inbox.iterdir()):
+        if inbox.is_dir() and _holds_a_drop(inbox):
             return False
     return True
 

@@ -20,12 +20,14 @@ from dvcc_pipeline.bench.baseline import (
     read_fhd_workbooks,
     run_baseline,
 )
+from dvcc_pipeline.bench.floor import compare_marts
 from dvcc_pipeline.bench.memory import PeakRssSampler, tree_rss_kib
 from dvcc_pipeline.bench.runner import CORRECTED_QUARTER, write_correction
 from dvcc_pipeline.config import FEEDS, get_settings
 from dvcc_pipeline.demo import police
 from dvcc_pipeline.demo.generator import generate
 from dvcc_pipeline.demo.municipalities import load_gemeenten
+from dvcc_pipeline.publication.contract import load_published_contract
 
 SCALE = 0.05
 
@@ -54,6 +56,36 @@ def test_baseline_equals_published_figures(bench_run) -> None:
 
 
 @pytest.mark.slow
+def test_same_output_floor_makes_every_published_mart(bench_run) -> None:
+    """The headline floor builds every published mart from the same files, row for row equal."""
+    _, home, _ = bench_run
+    (result_file,) = (home / "bench").glob("*.json")
+    result = json.loads(result_file.read_text(encoding="utf-8"))
+    published = {t.name for t in load_published_contract().mart_tables}
+    assert set(result["vloer_marts"]) == published
+    assert all(
+        m["rijen"] > 0 and m["alleen_vloer"] == m["alleen_warehouse"] == 0 for m in result["vloer_marts"].values()
+    )
+    assert result["vloer_gelijk"] is True
+    assert result["vloer"]["inlezen_seconden"] > 0 and result["vloer"]["dbt_sql_seconden"] > 0
+    assert result["verhouding_zelfde_uitvoer"] == round(result["volledig"]["seconden"] / result["vloer"]["seconden"], 1)
+
+
+@pytest.mark.slow
+def test_mart_comparison_catches_a_changed_row(bench_run, tmp_path: Path) -> None:
+    _, home, _ = bench_run
+    warehouse = home / "warehouse" / "dvcc.duckdb"
+    changed = tmp_path / "dvcc.duckdb"
+    changed.write_bytes(warehouse.read_bytes())
+    with duckdb.connect(str(changed)) as conn:
+        conn.execute("update marts.ind_kwaliteit set leveringen = leveringen + 1 where bron = 'bank' and jaar = 2023")
+    comparison = compare_marts(warehouse, changed)
+    assert not comparison.equal
+    assert [d[1] for d in comparison.differences()] == ["ind_kwaliteit"]
+    assert comparison.per_mart["ind_kwaliteit"][:2] == (1, 1)
+
+
+@pytest.mark.slow
 def test_results_are_written_for_the_caller(bench_run) -> None:
     _, _, caller = bench_run
     (json_path,) = (caller / "bench").glob("bench_schaal0.05_*.json")
@@ -70,6 +102,7 @@ def test_results_are_written_for_the_caller(bench_run) -> None:
     table = md_path.read_text(encoding="utf-8")
     assert "| **totaal (`dvcc run`)** |" in table
     assert "Basislijn gelijk aan de gepubliceerde eenheidscijfers: **ja**" in table
+    assert "Marts van de vloer rij voor rij gelijk aan die van het warehouse: **ja**" in table
 
 
 def test_correction_withdraws_and_relabels_rows(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from dvcc_pipeline.demo import generate
 from dvcc_pipeline.demo.generator import WAVE2_DIR
 from dvcc_pipeline.ingestion import ingest_delivery, scan_landing
 from dvcc_pipeline.ingestion.batch import prepare
+from dvcc_pipeline.ingestion.batch_load import take_in_together
 from dvcc_pipeline.ingestion.door import Fingerprint
 
 BANK = "bank_fraudemeldingen"
@@ -77,13 +78,15 @@ def deliveries(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return source
 
 
-def _take_in(home: Path, source: Path, monkeypatch: pytest.MonkeyPatch, together: bool) -> list[int]:
-    """Both waves through the door; the number of files the shared check settled per feed."""
+def _take_in(home: Path, source: Path, monkeypatch: pytest.MonkeyPatch, together: bool) -> tuple[list[int], list[int]]:
+    """Both waves through the door; per feed and wave the number of files the shared check
+    settled and the number loaded in the feed's one transaction."""
     shutil.copytree(source / "landing", home / "landing")
     monkeypatch.setenv("DVCC_HOME", str(home))
     settings = get_settings()
     settings.ensure_dirs(load_partners())
     settled: list[int] = []
+    together_loaded: list[int] = []
     with duckdb.connect(str(settings.warehouse_path)) as conn:
         for wave in (1, 2):
             if wave == 2:
@@ -91,15 +94,16 @@ def _take_in(home: Path, source: Path, monkeypatch: pytest.MonkeyPatch, together
                     shutil.copy2(path, settings.landing_for(path.parent.name) / path.name)
             for feed_id in FEEDS:
                 pending = [(d.path, Fingerprint.of(d.path)) for d in scan_landing(settings, feed_id).deliveries]
-                batch = prepare(settings, conn, load_contract(feed_id), pending) if together else None
+                batch = take_in_together(settings, conn, load_contract(feed_id), pending) if together else None
                 settled.append(len(batch.outcomes) if batch else 0)
+                together_loaded.append(len(batch.loaded) if batch else 0)
                 try:
                     for path, fingerprint in pending:
                         ingest_delivery(settings, conn, path, settled=fingerprint, batch=batch)
                 finally:
                     if batch:
                         batch.close(conn)
-    return settled
+    return settled, together_loaded
 
 
 def _state(home: Path) -> dict[str, object]:
@@ -139,9 +143,10 @@ def test_checked_together_equals_checked_one_by_one(
     alone = tmp_path / "alone"
     together = tmp_path / "together"
     _take_in(alone, deliveries, monkeypatch, together=False)
-    settled = _take_in(together, deliveries, monkeypatch, together=True)
+    settled, loaded = _take_in(together, deliveries, monkeypatch, together=True)
     bank_wave1 = settled[list(FEEDS).index(BANK)]
     assert bank_wave1 >= 20, settled  # most bank files were settled by the shared check
+    assert loaded[list(FEEDS).index(BANK)] >= 15, loaded  # and most of those loaded in one transaction
 
     first, second = _state(alone), _state(together)
     assert first["receipts"].keys() == second["receipts"].keys()

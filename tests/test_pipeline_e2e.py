@@ -200,7 +200,11 @@ def test_failing_check_keeps_the_live_publication_and_names_the_check(demo_home:
     # Nothing new arrived, so only `--alles` builds and tests again.
     result = _dvcc(home, "run", "--alles")
     assert result.returncode == 1
-    assert "Blokkerende controle mislukt: intermediate/int_meldingen:unique_combination" in result.stderr
+    assert "Blokkerende controle mislukt: intermediate/int_meldingen:dbt_tests" in result.stderr
+    assert (
+        "dbt-test unique_combination_int_meldingen_bron__melding_id mislukt (1 rij) op intermediate/int_meldingen"
+        in result.stderr
+    )
     assert "Traceback" not in result.stderr and "Stack Trace" not in result.stderr
     assert "Laatste geldige publicatie (ongewijzigd)" in result.stdout
     assert hashlib.sha256(live.read_bytes()).hexdigest() == before

@@ -29,3 +29,15 @@ def test_drops_are_empty_looks_in_landing_and_in_every_box(tmp_path: Path) -> No
 
     (settings.landing_for(FEEDS[0]) / "politie_registraties_2025Q1.csv").write_text("x\n", encoding="utf-8")
     assert not drops_are_empty(settings)
+
+
+def test_an_upload_still_being_written_leaves_the_fast_path_open(tmp_path: Path) -> None:
+    """The door leaves `.part`, `.tmp` and dot names alone, so they alone are no work to do."""
+    settings = dataclasses.replace(get_settings(), home=tmp_path)
+    settings.ensure_dirs(load_partners())
+    (settings.landing_for(FEEDS[0]) / "politie_registraties_2025Q1.csv.part").write_text("x\n", encoding="utf-8")
+    (settings.box_in("bank_ABNA") / "bank_ABNA_2025-01.csv.tmp").write_text("x\n", encoding="utf-8")
+    (settings.landing_dir / ".upload-123").write_text("x\n", encoding="utf-8")
+    assert drops_are_empty(settings)
+    (settings.landing_for(FEEDS[0]) / "politie_registraties_2025Q1.csv").write_text("x\n", encoding="utf-8")
+    assert not drops_are_empty(settings)

@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from dvcc_pipeline.bench.baseline import baseline_totals, compare_with_published, run_baseline
+from dvcc_pipeline.bench.floor import DATABASE, compare_marts, compile_project, run_floor
 from dvcc_pipeline.bench.memory import PeakRssSampler
 from dvcc_pipeline.bench.report import BenchResult, RunMeasurement
 from dvcc_pipeline.bench.stages import feed_seconds, stage_seconds, step_seconds
@@ -118,7 +119,13 @@ def benchmark(
         generation = time.perf_counter() - start
     rows = summary.rows_per_feed()
 
+    floor_dir = settings.bench_dir / "vloer"
+    floor_database = floor_dir / f"{DATABASE}.duckdb"
+    with progress.stage("vloer voorbereiden: dbt compile"):
+        nodes = compile_project(floor_dir)
     # Before the pipeline archives the files out of landing.
+    with progress.stage("vloer: dezelfde marts met DuckDB en de gecompileerde dbt-SQL"):
+        floor = run_floor(settings.landing_dir, floor_database, nodes)
     with duckdb.connect() as conn:
         with progress.stage("basislijn: kale DuckDB"):
             timing = run_baseline(conn, settings.landing_dir)
@@ -127,7 +134,11 @@ def benchmark(
             full, runs = _run_pipeline(settings, set(), "run_volledig.log", progress)
         with progress.stage("publicatie vergelijken met de basislijn"):
             comparison = compare_with_published(conn, settings.published_path)
-    diffs = list(comparison.differences)
+        with progress.stage("marts van de vloer vergelijken met het warehouse"):
+            marts = compare_marts(floor_database, settings.warehouse_path)
+    diffs = list(comparison.differences) + marts.differences()
+    if marts.equal:  # a copy of every mart (GBs at scale 100) kept only to inspect a difference
+        shutil.rmtree(floor_dir, ignore_errors=True)
     mismatched = {feed for feed, count in read.items() if count != rows[feed]}
     if mismatched:
         diffs.append(("-", "rijen gelezen", ", ".join(sorted(mismatched)), "", ""))
@@ -157,6 +168,16 @@ def benchmark(
             "excel_pijplijnlezer_seconden": round(timing.excel_pipeline_seconds, 2),
         },
         volledig=full,
+        vloer={
+            "seconden": round(floor.seconden, 2),
+            "inlezen_seconden": round(floor.inlezen, 2),
+            "dbt_sql_seconden": round(floor.dbt_sql, 2),
+            "per_feed": floor.per_feed,
+        },
+        vloer_marts={
+            name: {"rijen": counts[2], "alleen_vloer": counts[0], "alleen_warehouse": counts[1]}
+            for name, counts in marts.per_mart.items()
+        },
         correctie=correction,
         incrementeel=incremental,
         basislijn_gelijk=not diffs,

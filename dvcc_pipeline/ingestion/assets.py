@@ -31,7 +31,7 @@ from dvcc_pipeline.ingestion import (
     scan_landing,
     settle,
 )
-from dvcc_pipeline.ingestion.batch import prepare as prepare_batch
+from dvcc_pipeline.ingestion.batch_load import take_in_together
 from dvcc_pipeline.ingestion.receipt import display_name
 from dvcc_pipeline.ingestion.reconcile import reconcile
 from dvcc_pipeline.warehouse import WAREHOUSE_POOL, WarehouseResource, check_warehouse
@@ -231,8 +231,9 @@ def take_in_feed(
     pending = [d for d in pending if d.path in stable]
     by_period: dict[str, list[Receipt]] = defaultdict(list)
     with open_door(settings, warehouse) as conn:
-        # the feed's CSV files are checked in one statement; loads and receipts stay per file
-        batch = prepare_batch(settings, conn, load_contract(feed_id), [(d.path, stable[d.path]) for d in pending])
+        # the feed's CSV files are checked in one statement and loaded in one transaction where
+        # no file needs a decision of its own; archive and receipts stay per file
+        batch = take_in_together(settings, conn, load_contract(feed_id), [(d.path, stable[d.path]) for d in pending])
         try:
             work = [
                 (

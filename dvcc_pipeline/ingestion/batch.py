@@ -34,6 +34,7 @@ from dvcc_pipeline.ingestion.door import DeliveryChanged, Fingerprint, Intake
 from dvcc_pipeline.ingestion.landing import new_delivery_id
 from dvcc_pipeline.ingestion.ledger import ensure_raw_schema
 from dvcc_pipeline.ingestion.reader import csv_scan, drop_temp_objects, read_source
+from dvcc_pipeline.ingestion.receipt import Receipt
 from dvcc_pipeline.ingestion.rows import CHECKED, CheckPlan, RowOutcome, detail_columns, plan_checks, row_problems
 from dvcc_pipeline.ingestion.screen import PREFILTER
 from dvcc_pipeline.ingestion.validator import CheckOutcome, verdict
@@ -44,7 +45,8 @@ log = logging.getLogger(__name__)
 _PREFIX = "__dvccbatch_"
 _SRC = f"{_PREFIX}src"
 _DATA = f"{_PREFIX}data"
-_ROWS = f"{_PREFIX}checked"
+ROWS = f"{_PREFIX}checked"
+"""Every checked row of the shared read, with its file number `__nr` and `__ok`."""
 _REJECTS = f"{_PREFIX}rejects"
 _SCANS = f"{_PREFIX}scans"
 _DELIVERY = ("periode_start", "periode_eind", "periode", "leverancier")
@@ -61,6 +63,9 @@ class Batch:
     """By private copy: the file's number in the shared read and its outcome."""
     ready: bool = False
     """The folders and the raw schema were made once for all files."""
+    loaded: dict[Path, tuple[Intake, Receipt]] = field(default_factory=dict)
+    """By landing path: files loaded together (`batch_load`), waiting for archive and receipt.
+    Their ledger rows are committed: left unfinished, the reconciliation finishes them."""
 
     def take(self, path: Path) -> Intake | None:
         return self.intakes.pop(path, None)
@@ -71,7 +76,7 @@ class Batch:
         if found is None:
             return None
         number, outcome = found
-        conn.execute(f"CREATE OR REPLACE TEMP VIEW {CHECKED} AS SELECT * FROM {_ROWS} WHERE __nr = {int(number)}")
+        conn.execute(f"CREATE OR REPLACE TEMP VIEW {CHECKED} AS SELECT * FROM {ROWS} WHERE __nr = {int(number)}")
         return outcome
 
     def close(self, conn: duckdb.DuckDBPyConnection) -> None:
@@ -86,7 +91,7 @@ class Batch:
 def _drop(conn: duckdb.DuckDBPyConnection) -> None:
     with contextlib.suppress(duckdb.Error):
         conn.execute(
-            f"DROP VIEW IF EXISTS temp.main.{_ROWS}; DROP TABLE IF EXISTS temp.main.{_DATA}; "
+            f"DROP VIEW IF EXISTS temp.main.{ROWS}; DROP TABLE IF EXISTS temp.main.{_DATA}; "
             f"DROP TABLE IF EXISTS temp.main.{_SRC}; DROP TABLE IF EXISTS temp.main.{_REJECTS}; "
             f"DROP TABLE IF EXISTS temp.main.{_SCANS}"
         )
@@ -215,7 +220,7 @@ def _check_together(
     statement = _DELIVERY_PARAMETER.sub(lambda m: f"__b_{m.group(1)}", plan.statement)
     conn.execute(statement, plan.sql.used(statement) | delivery)
     conn.execute(
-        f"CREATE TEMP VIEW {_ROWS} AS SELECT *, {''.join(a + ', ' for a in plan.aliases)}{plan.ok} AS __ok FROM {_DATA}"
+        f"CREATE TEMP VIEW {ROWS} AS SELECT *, {''.join(a + ', ' for a in plan.aliases)}{plan.ok} AS __ok FROM {_DATA}"
     )
     alone = {
         int(r[0])
@@ -249,14 +254,14 @@ def _outcomes(
     counts = [f"count_if({plan.failed(k)})" for k in range(len(plan.checks))]
     per_file = conn.execute(
         f"SELECT __nr, count(*), count_if(NOT __ok), count_if(__pii), {', '.join(counts) or '0'} "
-        f"FROM {_ROWS} GROUP BY __nr"
+        f"FROM {ROWS} GROUP BY __nr"
     ).fetchall()
     failing = sorted({k for row in per_file for k, n in enumerate(row[4:]) if n})
     details: dict[int, dict[int, tuple[list[int], object]]] = {}
     if failing:
         columns = [c for k in failing for c in detail_columns(plan, k)]
         for row in conn.execute(
-            f"SELECT __nr, {', '.join(columns)} FROM {_ROWS} WHERE NOT __ok GROUP BY __nr"
+            f"SELECT __nr, {', '.join(columns)} FROM {ROWS} WHERE NOT __ok GROUP BY __nr"
         ).fetchall():
             details[int(row[0])] = {k: (row[1 + 2 * n], row[2 + 2 * n]) for n, k in enumerate(failing)}
     outcomes = {}

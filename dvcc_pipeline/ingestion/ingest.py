@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from dvcc_pipeline.config import FEEDS, Settings
-from dvcc_pipeline.contracts import FeedContract, contract_for_filename, load_contract, load_partners
+from dvcc_pipeline.contracts import FeedContract, FileIdentity, contract_for_filename, load_contract, load_partners
 from dvcc_pipeline.faults import checkpoint
 from dvcc_pipeline.ingestion import door
 from dvcc_pipeline.ingestion.batch import Batch
@@ -76,12 +76,12 @@ def _conclude(
     read_only: bool = False,
 ) -> Receipt:
     """An outcome that loads no rows: ledger row first, then the file and its receipt."""
-    _plan(settings, receipt, folder)
+    plan_destination(settings, receipt, folder)
     record(conn, receipt)
     return complete(settings, intake, receipt, read_only)
 
 
-def _plan(settings: Settings, receipt: Receipt, folder: Path) -> None:
+def plan_destination(settings: Settings, receipt: Receipt, folder: Path) -> None:
     """Fix where the file and the receipt will be, before the ledger row names them."""
     assert receipt.delivery_id is not None
     receipt.archive_path = destination(folder, receipt.delivery_id, receipt.file_name)
@@ -188,6 +188,9 @@ def ingest_delivery(
         settings.ensure_dirs(load_partners())
         ensure_raw_schema(conn)
     path = Path(path)
+    if batch is not None and path in batch.loaded:  # loaded with the feed's other files
+        intake, receipt = batch.loaded.pop(path)
+        return complete(settings, intake, receipt, read_only=True)
     info = path.lstat()
     identity = None
     if contract is None:
@@ -209,6 +212,23 @@ def ingest_delivery(
         return _ingest_copy(settings, conn, intake, contract, identity, partner.id if partner else None, batch)
 
 
+def new_receipt(intake: Intake, contract: FeedContract, identity: FileIdentity, partner: str | None) -> Receipt:
+    """The receipt of a delivery taken in, before its checks: what the file and its name say."""
+    return Receipt(
+        delivery_id=intake.delivery_id,
+        feed_id=contract.feed_id,
+        file_name=display_name(intake.source.name),
+        period=identity.period,
+        supplier=identity.supplier,
+        version=identity.version,
+        sha256=intake.sha256,
+        contract_version=contract.version,
+        received_at=now_iso(),
+        arrived_at=intake.arrived_at,
+        partner=partner,
+    )
+
+
 def _ingest_copy(
     settings: Settings,
     conn: duckdb.DuckDBPyConnection,
@@ -221,19 +241,7 @@ def _ingest_copy(
     feed_id = contract.feed_id
     name = display_name(intake.source.name)
     assert intake.copy is not None and intake.sha256 is not None
-    receipt = Receipt(
-        delivery_id=intake.delivery_id,
-        feed_id=feed_id,
-        file_name=name,
-        period=identity.period,
-        supplier=identity.supplier,
-        version=identity.version,
-        sha256=intake.sha256,
-        contract_version=contract.version,
-        received_at=now_iso(),
-        arrived_at=intake.arrived_at,
-        partner=partner,
-    )
+    receipt = new_receipt(intake, contract, identity, partner)
     quarantine = settings.quarantine_dir / feed_id
     archive = settings.archive_dir / feed_id / identity.period
 
@@ -289,7 +297,7 @@ def _ingest_copy(
                 f"van periode {identity.period} volledig",
             )
         )
-    _plan(settings, receipt, archive)
+    plan_destination(settings, receipt, archive)
     load_delivery(conn, contract, receipt, outcome.outputs, settings.pseudonym_key, replaces=bool(current))
     drop_temp_objects(conn)
     return complete(settings, intake, receipt, read_only=True)

@@ -16,14 +16,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dvcc_pipeline.config import FEEDS, Settings
+from dvcc_pipeline.config import FEEDS, Settings, is_temporary_upload
 from dvcc_pipeline.contracts import FeedContract, Partner, contract_for_filename, load_contract, load_partners
 from dvcc_pipeline.ingestion.boxes import send_receipt
 from dvcc_pipeline.ingestion.receipt import UNKNOWN_FOLDER, Problem, Receipt, display_name, shown_value
 from dvcc_pipeline.ingestion.safe import safe_name
 from dvcc_pipeline.ingestion.validator import name_problem
-
-_TEMPORARY_SUFFIXES = (".part", ".tmp")
 
 
 @dataclass(frozen=True)
@@ -53,9 +51,7 @@ class LandingScan:
     """Entries of the drop folders not yet unchanged for their settle window (any feed's)."""
 
 
-def is_temporary(name: str) -> bool:
-    """Upload names partners use while a file is still being written."""
-    return name.startswith(".") or name.endswith(_TEMPORARY_SUFFIXES)
+is_temporary = is_temporary_upload
 
 
 def new_delivery_id(sha256: str | None = None) -> str:

@@ -36,6 +36,32 @@ def pseudonym_sql(expression: str) -> str:
     )
 
 
+def _insert(
+    conn: duckdb.DuckDBPyConnection,
+    contract: FeedContract,
+    outputs: dict[str, str],
+    meta: dict[str, str],
+    source: str,
+    parameters: dict[str, object],
+    key: bytes,
+) -> int:
+    """INSERT the accepted rows of `source` (checked rows: `t<i>`, outputs, `__rij`, `__ok`)."""
+    targets, values = [], []
+    for i, column in enumerate(contract.columns):
+        targets.append(quote_identifier(column.name))
+        values.append(pseudonym_sql(f"t{i}") if column.pseudonym else f"t{i}")
+    for name, _ in metadata_columns(contract):
+        targets.append(quote_identifier(name))
+        values.append(meta.get(name) or outputs[name])
+    if any(c.pseudonym for c in contract.columns):
+        parameters = parameters | hmac_key_blocks(key)
+    inserted = conn.execute(
+        f"INSERT INTO {raw_table(contract)} ({', '.join(targets)}) SELECT {', '.join(values)} FROM {source}",
+        parameters,
+    ).fetchone()
+    return int(inserted[0])
+
+
 def replace_period(
     conn: duckdb.DuckDBPyConnection,
     contract: FeedContract,
@@ -46,28 +72,34 @@ def replace_period(
     key: bytes,
 ) -> int:
     """Delete the period's rows and insert the accepted rows (inside the caller's transaction)."""
-    table = raw_table(contract)
-    targets, values = [], []
-    for i, column in enumerate(contract.columns):
-        targets.append(quote_identifier(column.name))
-        values.append(pseudonym_sql(f"t{i}") if column.pseudonym else f"t{i}")
-    meta = {"_levering_id": "$id", "_periode": "$period", "_leverancier": "$supplier", "_rij": "__rij"}
-    for name, _ in metadata_columns(contract):
-        targets.append(quote_identifier(name))
-        values.append(meta.get(name) or outputs[name])
     conn.execute(
-        f"DELETE FROM {table} WHERE _periode = $period AND _leverancier = $supplier",
+        f"DELETE FROM {raw_table(contract)} WHERE _periode = $period AND _leverancier = $supplier",
         {"period": period, "supplier": supplier},
     )
+    meta = {"_levering_id": "$id", "_periode": "$period", "_leverancier": "$supplier", "_rij": "__rij"}
     parameters: dict[str, object] = {"id": delivery_id, "period": period, "supplier": supplier}
-    if any(c.pseudonym for c in contract.columns):
-        parameters |= hmac_key_blocks(key)
-    inserted = conn.execute(
-        f"INSERT INTO {table} ({', '.join(targets)}) "
-        f"SELECT {', '.join(values)} FROM {CHECKED} WHERE __ok ORDER BY __rij",
-        parameters,
-    ).fetchone()
-    return int(inserted[0])
+    return _insert(conn, contract, outputs, meta, f"{CHECKED} WHERE __ok ORDER BY __rij", parameters, key)
+
+
+def replace_periods(
+    conn: duckdb.DuckDBPyConnection,
+    contract: FeedContract,
+    outputs: dict[str, str],
+    rows: str,
+    deliveries: str,
+    key: bytes,
+) -> int:
+    """The set-based form for many files at once (inside the caller's transaction): `rows`
+    holds the checked rows of every file (`__nr`), `deliveries` one row per file to load
+    (`nr`, `levering_id`, `periode`, `leverancier`); one DELETE and one INSERT in all."""
+    table = raw_table(contract)
+    conn.execute(
+        f"DELETE FROM {table} AS r WHERE EXISTS (SELECT 1 FROM {deliveries} AS d "
+        "WHERE d.periode = r._periode AND d.leverancier = r._leverancier)"
+    )
+    meta = {"_levering_id": "d.levering_id", "_periode": "d.periode", "_leverancier": "d.leverancier", "_rij": "__rij"}
+    source = f"{rows} AS r JOIN {deliveries} AS d ON r.__nr = d.nr WHERE r.__ok ORDER BY r.__nr, r.__rij"
+    return _insert(conn, contract, outputs, meta, source, {}, key)
 
 
 def mark_replaced(conn: duckdb.DuckDBPyConnection, feed_id: str, period: str, supplier: str, by: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""Every dbt seed and model as a Dagster asset; dbt tests as asset checks.
+"""Every dbt seed and model as a Dagster asset; its dbt tests as one asset check per model.
 
 One `dbt build` per run for the whole selection: dbt costs seconds of start-up per call, so
 it is never invoked per file or per partition.
@@ -8,17 +8,52 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt import (
+    DagsterDbtCliRuntimeError,
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
 
 from dvcc_pipeline.faults import checkpoint
+from dvcc_pipeline.transformation.checks import TestSummary, check_spec, test_targets
 from dvcc_pipeline.transformation.project import dbt_project, ensure_manifest, invocation_target
 from dvcc_pipeline.warehouse import WAREHOUSE_POOL
 
 LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}
 
 
+_TARGETS: dict[int, dict[str, list[str]]] = {}
+
+
+def _targets(manifest: Mapping[str, Any]) -> dict[str, list[str]]:
+    """`test_targets` once per manifest object (the translator asks for every test)."""
+    if id(manifest) not in _TARGETS:
+        _TARGETS.clear()
+        _TARGETS[id(manifest)] = test_targets(manifest)
+    return _TARGETS[id(manifest)]
+
+
 class DvccDbtTranslator(DagsterDbtTranslator):
-    """Groups assets by layer: seeds in `referentie`, models by their folder."""
+    """Groups assets by layer: seeds in `referentie`, models by their folder; one `dbt_tests`
+    check per tested model or seed instead of one check per test (`checks.py`)."""
+
+    def get_asset_check_spec(
+        self,
+        asset_spec: dg.AssetSpec,
+        manifest: Mapping[str, Any],
+        unique_id: str,
+        project: DbtProject | None,
+    ) -> dg.AssetCheckSpec | None:
+        targets = _targets(manifest)
+        nodes = {**manifest.get("sources", {}), **manifest["nodes"]}
+        mine = [t for t in targets.get(unique_id, []) if self.get_asset_key(nodes[t]) == asset_spec.key]
+        if not mine:
+            return None
+        tests = [test for test, tested in targets.items() if mine[0] in tested]
+        return check_spec(asset_spec.key, tests)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "seed":
@@ -59,9 +94,11 @@ def dbt_build_args(full_refresh: bool) -> list[str]:
     return [*build, "--full-refresh"] if full_refresh else build
 
 
-TRANSLATOR = DvccDbtTranslator(
-    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_source_tests_as_checks=True)
-)
+# Source tests are not checks: a `dbt_tests` check on a raw asset is not one dbt test, and
+# dagster-dbt selects the tests behind a check on an asset outside the dbt step by the check's
+# own test. They run in every build with the models that read the source, and a failing one is
+# named in the run's log, the step's failure and `dvcc run`'s output (`checks.TestSummary`).
+TRANSLATOR = DvccDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
 @dbt_assets(
@@ -71,9 +108,42 @@ TRANSLATOR = DvccDbtTranslator(
     pool=WAREHOUSE_POOL,
 )
 def dvcc_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig) -> Iterator[Any]:
-    """Seeds, staging, intermediate and marts, built and tested by dbt."""
-    build = dbt.cli(dbt_build_args(config.volledig_herbouwen), context=context, target_path=invocation_target(context))
-    for number, event in enumerate(build.stream()):
-        if number == 1:
-            checkpoint("dbt")  # the fault tests die here, with dbt half-way through its build
-        yield event
+    """Seeds, staging, intermediate and marts, built and tested by dbt.
+
+    dbt's test results are gathered per model and reported after the build as one check
+    each (`checks.py`); every other dbt event becomes Dagster's usual events.
+    """
+    invocation = dbt.cli(
+        dbt_build_args(config.volledig_herbouwen), context=context, target_path=invocation_target(context)
+    )
+    manifest = invocation.manifest
+    nodes = {**manifest.get("sources", {}), **manifest["nodes"]}
+    summary = TestSummary(
+        targets=_targets(manifest),
+        key_of={uid: TRANSLATOR.get_asset_key(node) for uid, node in nodes.items() if node["resource_type"] != "test"},
+    )
+    reported = set(context.selected_asset_check_keys)
+    yielded, error = 0, None
+    try:
+        for event in invocation.stream_raw_events():
+            if summary.take(event.raw_event, context.log):
+                continue
+            for dagster_event in event.to_default_asset_events(
+                manifest=manifest,
+                dagster_dbt_translator=invocation.dagster_dbt_translator,
+                context=context,
+                target_path=invocation.target_path,
+                project=invocation.project,
+            ):
+                if yielded == 1:
+                    checkpoint("dbt")  # the fault tests die here, with dbt half-way through its build
+                yielded += 1
+                yield dagster_event
+    except DagsterDbtCliRuntimeError as exc:  # a failed test or model: report the checks first
+        error = exc
+    yield from summary.results(reported)
+    failed = summary.failure_lines()
+    if error is not None and failed:  # the operator reads which tests, by name (headless prints it)
+        raise dg.Failure(description="\n".join(failed)) from error
+    if error is not None:
+        raise error
