@@ -1,8 +1,9 @@
 """Inline SVG charts for the reports: no scripts, no fonts, nothing fetched.
 
 Each function returns one `<svg>` element as text, with a `<title>` so a screen reader and a
-printed page still say what the chart shows. Values that were suppressed are passed as None
-and drawn as an empty slot with the caller's text ("afgeschermd").
+printed page still say what the chart shows. A value without a figure (a hidden amount, a
+quarter not yet published) is passed as None and drawn as an empty slot with the caller's text;
+published counts are never None, so lines of counts run unbroken.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ PALETTE = ("#1f5f8b", "#c8553d", "#2a9d8f", "#8d6a9f", "#e9a03b", "#5c6b73")
 class Bar:
     label: str
     value: float | None
-    text: str  # the value as the reader sees it ("1.234", "afgeschermd")
+    text: str  # the value as the reader sees it ("1.234", "€ 1.234", "afgeschermd")
 
 
 def bar_chart(title: str, bars: Sequence[Bar], width: int = 640) -> str:
-    """Horizontal bars, one per label; suppressed values get no bar but keep their text."""
+    """Horizontal bars, one per label; a value without a figure gets no bar but keeps its text."""
     row, label_w, pad = 26, 230, 8
     height = row * len(bars) + 2 * pad
     top = max((b.value for b in bars if b.value is not None), default=0) or 1
