@@ -286,7 +286,8 @@ def _region_of(path: Path, pub) -> tuple[str, str]:
 
 
 def _outside_amounts(html: str) -> str:
-    """The page's text without its amount cells and without the explanation of a hidden amount."""
+    """The page's text without its style, its amount cells and the explanation of a hidden amount."""
+    html = re.sub(r"<style>.*?</style>", " ", html, flags=re.S)
     html = re.sub(r'<td[^>]*data-key="[^"]*/schade[^"]*"[^>]*>.*?</td>', " ", html, flags=re.S)
     html = re.sub(r'<p[^>]*id="afgeschermd"[^>]*>.*?</p>', " ", html, flags=re.S)
     return text_of(html)

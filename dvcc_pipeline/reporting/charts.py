@@ -8,6 +8,7 @@ published counts are never None, so lines of counts run unbroken.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
@@ -61,7 +62,9 @@ def line_chart(
     """Lines over quarters; an optional dashed vertical marker (the series break) before x index `marker_at`."""
     left, right, top, bottom = 52, 210, 16, 44
     plot_w, plot_h = width - left - right, height - top - bottom
-    peak = max((v for s in series for v in s.values if v is not None), default=0) or 1
+    highest = max((v for s in series for v in s.values if v is not None), default=0)
+    tick = _tick(highest)
+    peak = tick * max(1, math.ceil(highest / tick))  # the axis ends on a gridline
     step = plot_w / max(1, len(x_labels) - 1)
 
     def x(i: float) -> float:
@@ -71,8 +74,7 @@ def line_chart(
         return top + plot_h - plot_h * v / peak
 
     parts = [_open(title, width, height)]
-    for frac in (0, 0.5, 1):
-        value = peak * frac
+    for value in (tick * i for i in range(round(peak / tick) + 1)):
         parts.append(
             f'<line x1="{left}" x2="{left + plot_w}" y1="{y(value):.1f}" y2="{y(value):.1f}" stroke="#ddd"/>'
             f'<text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end">{_short(value)}</text>'
@@ -154,6 +156,17 @@ def _open(title: str, width: int, height: int) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" class="chart"><title>{escape(title)}</title>'
     )
+
+
+def _tick(peak: float) -> float:
+    """A whole, round step (1, 2 or 5 times a power of ten) giving at most five steps up to `peak`.
+
+    Counts below eenheid are multiples of five, so round steps keep the axis in the same numbers.
+    """
+    if peak <= 5:
+        return 1
+    power = 10 ** math.floor(math.log10(peak / 5))
+    return next(f * power for f in (1, 2, 5, 10) if f * power >= peak / 5)
 
 
 def _short(value: float) -> str:
