@@ -44,6 +44,9 @@ BOX_FILE_MODE = 0o640
 
 # A fixed key so the demo runs without set-up; never used when DVCC_PSEUDONYM_KEY is set.
 DEMO_PSEUDONYM_KEY = "dvcc-demo-sleutel-niet-voor-productie"
+# The same for the rounding of published counts (DVCC_ROUNDING_KEY): a separate secret, never
+# derived from the pseudonym key, so knowing one gives nothing of the other.
+DEMO_ROUNDING_KEY = "dvcc-demo-afrondingssleutel-niet-voor-productie"
 
 # A home whose data lives in another time (the demo: 2023-2024) records its own "today" here,
 # one ISO date, so the freshness check measures lateness on the data's clock, not the wall's.
@@ -65,12 +68,9 @@ class Settings:
     """PostgreSQL for Dagster's own storage (runs, events, schedules); SQLite in DVCC_HOME when unset."""
     sensor_interval_seconds: int = 30
     """How often the landing and processing sensors look (the daemon's minimum interval)."""
-    exact_audit: bool = False
-    """`DVCC_EXACT_AUDIT=1` (strict): the disclosure protection always runs its audit rounds
-    (eenheid cells as the last resort), the interval audit solves every hidden cell's LPs, and it
-    blocks the gate — minutes on the demo, and it hides eenheid figures. Off (default): exact
-    only where the fast pass leaves few cells open (bench scale 20), else the fast figures; a
-    warning, not a block (docs/architecture.md, "Interval audit")."""
+    rounding_key: bytes = DEMO_ROUNDING_KEY.encode("utf-8")
+    """`DVCC_ROUNDING_KEY`: the secret of the keyed rounding of published counts (rounding.py)."""
+    rounding_key_is_demo: bool = True
     reference_date: date | None = None
     """The day the freshness check counts from (`DVCC_REFERENCE_DATE`, or the home's
     `peildatum.txt` that the demo writes); None: today."""
@@ -191,6 +191,9 @@ def get_settings() -> Settings:
     """Read the settings from the environment (every call, so tests can change it)."""
     home = Path(os.environ.get("DVCC_HOME") or REPO_ROOT / ".dvcc").resolve()
     key = os.environ.get("DVCC_PSEUDONYM_KEY")
+    rounding_key = os.environ.get("DVCC_ROUNDING_KEY") or None
+    if rounding_key is not None and rounding_key == key:
+        raise ValueError("DVCC_ROUNDING_KEY moet een eigen geheim zijn, niet gelijk aan DVCC_PSEUDONYM_KEY")
     return Settings(
         home=home,
         pseudonym_key=(key or DEMO_PSEUDONYM_KEY).encode("utf-8"),
@@ -200,7 +203,8 @@ def get_settings() -> Settings:
         fault=os.environ.get("DVCC_FAULT") or None,
         dagster_pg_url=os.environ.get("DVCC_DAGSTER_PG_URL") or None,
         sensor_interval_seconds=int(os.environ.get("DVCC_SENSOR_INTERVAL_SECONDS", "30")),
-        exact_audit=os.environ.get("DVCC_EXACT_AUDIT", "").strip().lower() in {"1", "true", "ja"},
+        rounding_key=(rounding_key or DEMO_ROUNDING_KEY).encode("utf-8"),
+        rounding_key_is_demo=rounding_key is None,
         **_reference_date(home),
     )
 

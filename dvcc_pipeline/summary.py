@@ -198,6 +198,8 @@ def print_summary(
     print(f"Ontvangstbewijzen (per bestand, met wat u nu moet doen): {settings.receipts_dir}")
     if settings.pseudonym_key_is_demo:
         print("Let op: pseudoniemen zijn gemaakt met de vaste demosleutel; zet DVCC_PSEUDONYM_KEY voor echte data.")
+    if settings.rounding_key_is_demo:
+        print("Let op: de afronding is getrokken met de vaste demosleutel; zet DVCC_ROUNDING_KEY voor echte data.")
     use_published = published is not None and published.exists()
     source = published if use_published else settings.warehouse_path
     with duckdb.connect(str(source), read_only=True) as conn:

@@ -1,6 +1,8 @@
-"""Disclosure control on a synthetic mart, checked on the published file itself."""
+"""Disclosure control by keyed rounding on a synthetic warehouse, checked on the published files."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -12,156 +14,242 @@ from test_publication_support import (
 )
 
 from dvcc_pipeline.config import get_settings
+from dvcc_pipeline.publication.audit import audited_tables
 from dvcc_pipeline.publication.contract import load_published_contract
-from dvcc_pipeline.publication.publish import publish
+from dvcc_pipeline.publication.publish import publish, write_municipality_extracts
 
 CONTRACT = load_published_contract()
-K = CONTRACT.policy.min_cell_size
-SUPPRESSED_TABLES = [t for t in CONTRACT.tables if t.disclosure is not None]
+POLICY = CONTRACT.policy
+K, B = POLICY.min_cell_size, POLICY.rounding_base
+ROUNDED = list(POLICY.rounded_levels)
+TABLES = audited_tables(CONTRACT)
+
+
+def _publish_home(home: Path, key: str | None = None) -> Path:
+    mp = pytest.MonkeyPatch()
+    mp.setenv("DVCC_HOME", str(home))
+    if key is None:
+        mp.delenv("DVCC_ROUNDING_KEY", raising=False)
+    else:
+        mp.setenv("DVCC_ROUNDING_KEY", key)
+    try:
+        settings = get_settings()
+        if not settings.warehouse_path.exists():
+            build_warehouse(settings.warehouse_path)
+        publish(settings)
+        write_municipality_extracts(settings)
+    finally:
+        mp.undo()
+    return home
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory):
-    home = tmp_path_factory.mktemp("home")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("DVCC_HOME", str(home))
-    # the exact protection and audit: on this small warehouse the rounds reach a passing publication
-    mp.setenv("DVCC_EXACT_AUDIT", "1")
-    settings = get_settings()
-    meldingen = build_warehouse(settings.warehouse_path)
-    publish(settings)
-    conn = duckdb.connect(str(settings.published_path), read_only=True)
-    conn.register("meldingen", meldingen)
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _publish_home(tmp_path_factory.mktemp("home"))
+
+
+@pytest.fixture(scope="module")
+def published(home: Path):
+    conn = duckdb.connect(str(home / "published" / "published.duckdb"), read_only=True)
+    conn.execute("ATTACH ? AS wh (READ_ONLY)", [str(home / "warehouse" / "dvcc.duckdb")])
     conn.register("gemeenten", reference_gemeenten())
     yield conn
     conn.close()
-    mp.undo()
+
+
+def _pairs(table) -> str:
+    keys = " AND ".join(f"p.{c} IS NOT DISTINCT FROM m.{c}" for c in table.primary_key)
+    return f"main.{table.name} AS p JOIN wh.marts.{table.name} AS m ON {keys}"
 
 
 def test_policy_comes_from_the_contract() -> None:
-    assert (K, CONTRACT.policy.dominance_threshold) == (5, 0.85)
+    assert (K, B, POLICY.dominance_threshold, POLICY.amount_protection_pct) == (5, 5, 0.85, 15)
 
 
-@pytest.mark.parametrize("table", SUPPRESSED_TABLES, ids=lambda t: t.name)
-def test_no_small_count_is_visible_at_any_level(published, table) -> None:
+@pytest.mark.parametrize("table", TABLES, ids=lambda t: t.name)
+def test_every_count_below_eenheid_is_a_multiple_of_the_base_and_never_null(published, table) -> None:
     for count in table.disclosure.counts:
-        visible_small = published.execute(
-            f'SELECT count(*) FROM "{table.name}" WHERE "{count}" BETWEEN 1 AND {K - 1}'
-        ).fetchone()[0]
-        assert visible_small == 0, f"{table.name}.{count}"
+        level = "p." + table.region.level_column if table.region.level_column else f"'{table.region.level}'"
+        bad, nulls, rows = published.execute(
+            f"""SELECT count_if(list_contains(?, {level}) AND p.{count} % ? <> 0),
+                       count_if(p.{count} IS NULL AND m.{count} IS NOT NULL), count(*)
+                FROM {_pairs(table)}""",
+            [ROUNDED, B],
+        ).fetchone()
+        assert rows > 0 and bad == 0 and nulls == 0, f"{table.name}.{count}"
 
 
-def test_suppression_actually_happened_and_zero_stays_zero(published) -> None:
-    suppressed, zeros = published.execute(
-        """SELECT count_if(aangiften IS NULL AND onderdrukt), count_if(aangiften = 0)
-           FROM ind_delictsvormen_jaar WHERE regio_niveau = 'gemeente'"""
+@pytest.mark.parametrize("table", TABLES, ids=lambda t: t.name)
+def test_rounding_stays_within_the_base_and_eenheid_figures_from_k_are_exact(published, table) -> None:
+    for count in table.disclosure.counts:
+        level = "p." + table.region.level_column if table.region.level_column else f"'{table.region.level}'"
+        far, inexact, zeros_moved = published.execute(
+            f"""SELECT count_if(abs(p.{count} - m.{count}) > ? - 1),
+                       count_if(NOT list_contains(?, {level}) AND m.{count} >= ? AND p.{count} <> m.{count}),
+                       count_if(m.{count} = 0 AND p.{count} <> 0)
+                FROM {_pairs(table)}""",
+            [B, ROUNDED, K],
+        ).fetchone()
+        assert (far, inexact, zeros_moved) == (0, 0, 0), f"{table.name}.{count}"
+
+
+def test_small_counts_are_rounded_both_ways_and_unbiased(published) -> None:
+    table = CONTRACT.table("fct_meldingen_kwartaal")
+    up, down, mean_change, rounded = published.execute(
+        f"""SELECT count_if(p.aantal > m.aantal), count_if(p.aantal < m.aantal),
+                   avg(p.aantal - m.aantal) FILTER (WHERE m.aantal % {B} <> 0), count_if(m.aantal % {B} <> 0)
+            FROM {_pairs(table)}"""
     ).fetchone()
-    assert suppressed > 0 and zeros > 0
+    assert up > 0 and down > 0
+    # unbiased: the mean change of the rounded counts is close to 0 (b = 5: at most ±4 per cell)
+    assert abs(mean_change) < 4 * 3 / rounded**0.5 + 0.05
 
 
-def test_amount_is_withheld_with_its_count(published) -> None:
-    leaked = published.execute(
-        "SELECT count(*) FROM ind_delictsvormen_jaar WHERE aangiften IS NULL AND schadebedrag_eur IS NOT NULL"
-    ).fetchone()[0]
-    assert leaked == 0
-
-
-def test_no_published_total_has_exactly_one_suppressed_delictsvorm(published) -> None:
-    # The delictsvormen of one region-year add up to that region's total in ind_totalen: at any
-    # level, the parts and that total together never hold exactly one hidden cell.
-    groups = published.execute(
-        """SELECT d.jaar, d.regio_niveau, d.regio_code,
-                  count_if(d.aangiften IS NULL) + (any_value(t.aantal) IS NULL)::INT AS n
-           FROM ind_delictsvormen_jaar AS d
-           JOIN ind_totalen AS t ON t.periode = CAST(d.jaar AS VARCHAR) AND t.regio_niveau = d.regio_niveau
-                AND t.regio_code = d.regio_code AND t.bron = 'politie' AND t.soort = 'aangifte'
-           GROUP BY ALL HAVING n = 1"""
-    ).fetchall()
-    assert groups == []
-
-
-def test_no_higher_region_has_exactly_one_suppressed_part(published) -> None:
-    # Gemeenten add up to their (published) basisteam, basisteams to their district.
-    parts = published.execute(
-        """WITH ouder AS (
-             SELECT DISTINCT 'gemeente' AS niveau, gemeentecode AS code, 'basisteam' AS ouder_niveau,
-                    basisteam AS ouder FROM gemeenten
-             UNION SELECT DISTINCT 'basisteam', basisteam, 'district', district FROM gemeenten),
-           leden AS (
-             SELECT i.jaar, i.delictsvorm, o.ouder_niveau, o.ouder, i.aangiften
-             FROM ind_delictsvormen_jaar i JOIN ouder o ON o.niveau = i.regio_niveau AND o.code = i.regio_code
-             UNION ALL
-             SELECT i.jaar, i.delictsvorm, i.regio_niveau, i.regio_code, i.aangiften
-             FROM ind_delictsvormen_jaar i WHERE i.regio_niveau IN ('basisteam', 'district'))
-           SELECT jaar, delictsvorm, ouder, count(*) AS cellen, count_if(aangiften IS NULL) AS n
-           FROM leden GROUP BY ALL HAVING cellen > 1 AND n = 1"""
-    ).fetchall()
-    assert parts == []
-
-
-def test_a_hidden_year_is_not_the_sum_of_its_visible_quarters(published) -> None:
-    """fct_meldingen_kwartaal's quarters add up to ind_delictsvormen_jaar's gemeente year: across
-    the two tables no such group may have exactly one hidden cell, or subtraction reveals it."""
-    single = published.execute(
-        """WITH jaar AS (
-             SELECT jaar, regio_code AS gemeentecode, delictsvorm, 'politie' AS bron, aangiften AS aantal
-             FROM ind_delictsvormen_jaar WHERE regio_niveau = 'gemeente'
-             UNION ALL
-             SELECT jaar, regio_code, delictsvorm, 'bank', meldingen_bank
-             FROM ind_delictsvormen_jaar WHERE regio_niveau = 'gemeente'),
-           kwartalen AS (
-             SELECT jaar, gemeentecode, delictsvorm, bron, aantal FROM fct_meldingen_kwartaal
-             WHERE (bron, soort) IN (('politie', 'aangifte'), ('bank', 'melding')))
-           SELECT j.jaar, j.gemeentecode, j.delictsvorm, j.bron
-           FROM jaar AS j JOIN kwartalen AS k USING (jaar, gemeentecode, delictsvorm, bron)
-           GROUP BY j.jaar, j.gemeentecode, j.delictsvorm, j.bron, j.aantal
-           HAVING (j.aantal IS NULL)::INT + count_if(k.aantal IS NULL) = 1"""
-    ).fetchall()
-    assert single == []
-
-
-def test_dark_number_and_its_delictsvormen_reveal_no_hidden_cell(published) -> None:
-    """ind_dark_number's aangiften per delictgroep are the sum of the online delictsvormen of that
-    group in ind_delictsvormen_jaar; together the two tables may not leave one hidden cell."""
-    single = published.execute(
-        """WITH delen AS (
-             SELECT i.jaar, i.regio_niveau, i.regio_code, d.delictgroep,
-                    count(*) AS cellen, count_if(i.aangiften IS NULL) AS verborgen
-             FROM ind_delictsvormen_jaar AS i JOIN dim_delictsvorm AS d USING (delictsvorm)
-             WHERE d.hoofdcategorie IN ('cybercrime', 'gedigitaliseerd')
-             GROUP BY ALL)
-           SELECT n.jaar, n.regio_niveau, n.regio_code, n.delictgroep
-           FROM ind_dark_number AS n JOIN delen AS d USING (jaar, regio_niveau, regio_code, delictgroep)
-           WHERE n.regio_niveau IN ('gemeente', 'basisteam')
-             AND (n.aangiften IS NULL)::INT + d.verborgen = 1"""
-    ).fetchall()
-    assert single == []
-
-
-def test_last_years_count_is_hidden_exactly_where_that_year_is(published) -> None:
-    """ind_trend_jaar shows each count twice (aantal, and aantal_vorig_jaar a year later)."""
-    pairs, hidden, mismatched = published.execute(
-        """SELECT count(*), count_if(a.aantal IS NULL), count_if((a.aantal IS NULL) <> (b.aantal_vorig_jaar IS NULL))
+def test_last_years_figure_is_the_same_figure_as_that_years(published) -> None:
+    """The same quantity gets the same figure wherever it is published: ind_trend_jaar shows each
+    count twice (aantal, and aantal_vorig_jaar a year later)."""
+    pairs, differ = published.execute(
+        """SELECT count(*), count_if(a.aantal IS DISTINCT FROM b.aantal_vorig_jaar)
            FROM ind_trend_jaar AS a JOIN ind_trend_jaar AS b
              ON b.jaar = a.jaar + 1 AND (b.regio_niveau, b.regio_code, b.reeks, b.methode)
                                       = (a.regio_niveau, a.regio_code, a.reeks, a.methode)"""
     ).fetchone()
-    assert pairs > 0 and hidden > 0
-    assert mismatched == 0
+    assert pairs > 0 and differ == 0
 
 
-def test_audit_of_the_published_file_covers_the_links_between_tables(published) -> None:
-    """The interval audit over every table and link, on the published file itself."""
-    audit = audit_published(published, get_settings().warehouse_path)
-    linked = {kind for kind, n in audit.identity_kinds.items() if "koppeling" in kind and n["gecontroleerd"] > 0}
+def test_a_cell_identity_is_the_same_in_every_table() -> None:
+    """The same quantity named in two tables gets the same identity text, hence the same draw."""
+    from dvcc_pipeline.publication.rounding import identity_sql
+
+    trend = CONTRACT.table("ind_trend_jaar")
+    with duckdb.connect() as conn:
+        conn.execute(
+            """CREATE TABLE s AS SELECT 2024 AS jaar, 'gemeente' AS _niveau, 'GM0001' AS _code,
+                      'cybercrime' AS reeks, 'geregistreerd' AS methode"""
+        )
+        this_year = conn.execute(f"SELECT {identity_sql(trend, 'aantal')} FROM s").fetchone()[0]
+        conn.execute("UPDATE s SET jaar = 2025")
+        next_years_previous = conn.execute(f"SELECT {identity_sql(trend, 'aantal_vorig_jaar')} FROM s").fetchone()[0]
+    assert this_year == next_years_previous
+
+
+def test_parquet_and_extracts_hold_the_same_figures(published, home: Path) -> None:
+    settings_dir = home / "published"
+    for table in TABLES:
+        parquet = settings_dir / "parquet" / f"{table.name}.parquet"
+        differences = published.execute(
+            f"""SELECT count(*) FROM ((FROM main.{table.name} EXCEPT ALL FROM read_parquet('{parquet}'))
+                UNION ALL (FROM read_parquet('{parquet}') EXCEPT ALL FROM main.{table.name}))"""
+        ).fetchone()[0]
+        assert differences == 0, table.name
+    extract = sorted((settings_dir / "gemeenten").glob("GM*.duckdb"))[0]
+    published.execute("ATTACH ? AS uit (READ_ONLY)", [str(extract)])
+    try:
+        for table in TABLES:
+            missing = published.execute(
+                f"SELECT count(*) FROM (FROM uit.main.{table.name} EXCEPT ALL FROM main.{table.name})"
+            ).fetchone()[0]
+            assert missing == 0, table.name
+    finally:
+        published.execute("DETACH uit")
+
+
+def _figures(home: Path) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(home / "published" / "published.duckdb"), read_only=True) as conn:
+        return {t.name: conn.execute(f"SELECT * FROM main.{t.name} ORDER BY ALL").fetchall() for t in TABLES}
+
+
+def test_a_republication_of_unchanged_data_gives_the_same_figures(home: Path, tmp_path: Path) -> None:
+    before = _figures(home)
+    # the same data in a fresh home (nothing reused): the same figures
+    again = _publish_home(tmp_path / "opnieuw")
+    assert _figures(again) == before
+
+
+def test_another_key_draws_other_figures(home: Path, tmp_path: Path) -> None:
+    other = _publish_home(tmp_path / "anders", key="een-andere-geheime-sleutel")
+    mine, theirs = _figures(home), _figures(other)
+    changed = sum(a != b for name in mine for a, b in zip(mine[name], theirs[name], strict=True))
+    assert changed > 0
+
+
+def test_amounts_are_hidden_for_small_counts_and_dominance_and_onderdrukt_concerns_amounts(published) -> None:
+    small_visible, hidden, flagged_wrong = published.execute(
+        """SELECT count_if(m.aangiften < ? AND p.schadebedrag_eur IS NOT NULL),
+                  count_if(p.schadebedrag_eur IS NULL),
+                  count_if(p.onderdrukt <> (p.schadebedrag_eur IS NULL))
+           FROM main.ind_delictsvormen_jaar p JOIN wh.marts.ind_delictsvormen_jaar m
+             USING (jaar, regio_niveau, regio_code, delictsvorm)""",
+        [K],
+    ).fetchone()
+    assert small_visible == 0 and hidden > 0 and flagged_wrong == 0
+    dominated = published.execute(
+        """WITH cel AS (
+             SELECT jaar, gemeentecode, delictsvorm, sum(schadebedrag_eur) AS totaal, max(schadebedrag_eur) AS grootste
+             FROM wh.intermediate.int_meldingen WHERE bron = 'politie' AND soort = 'aangifte' GROUP BY ALL)
+           SELECT i.aangiften, i.schadebedrag_eur
+           FROM cel JOIN main.ind_delictsvormen_jaar i
+             ON i.regio_niveau = 'gemeente' AND i.regio_code = cel.gemeentecode
+            AND i.jaar = cel.jaar AND i.delictsvorm = cel.delictsvorm
+           WHERE cel.grootste > 0.85 * cel.totaal"""
+    ).fetchall()
+    assert dominated, "the synthetic data should contain a dominated cell"
+    assert all(amount is None and count is not None for count, amount in dominated)
+    assert published.execute("SELECT count_if(onderdrukt) FROM ind_trend_jaar").fetchone()[0] == 0
+
+
+def test_derived_columns_follow_the_published_counts(published) -> None:
+    wrong_change = published.execute(
+        """SELECT count(*) FROM ind_trend_jaar WHERE verandering_pct IS DISTINCT FROM
+             CAST(round(100.0 * (aantal - aantal_vorig_jaar) / nullif(aantal_vorig_jaar, 0), 1) AS DECIMAL(10,1))"""
+    ).fetchone()[0]
+    wrong_estimate = published.execute(
+        """SELECT count(*) FROM ind_dark_number WHERE
+             geschat_slachtoffers IS DISTINCT FROM CAST(round(aangiften * 100.0 / aangiftebereidheid_pct) AS BIGINT)
+             OR ondergrens IS DISTINCT FROM CAST(round(aangiften * 100.0 / aangiftebereidheid_bovengrens) AS BIGINT)"""
+    ).fetchone()[0]
+    wrong_rank = published.execute(
+        """SELECT count(*) FROM (
+             SELECT rang, rank() OVER (PARTITION BY jaar, regio_niveau, regio_code ORDER BY aangiften DESC) AS r
+             FROM ind_delictsvormen_jaar WHERE rang IS NOT NULL) WHERE rang <> r"""
+    ).fetchone()[0]
+    ties = published.execute(
+        "SELECT count(*) FROM ind_delictsvormen_jaar WHERE rang IS NOT NULL GROUP BY jaar, regio_niveau, regio_code, "
+        "rang HAVING count(*) > 1 LIMIT 1"
+    ).fetchall()
+    assert (wrong_change, wrong_estimate, wrong_rank) == (0, 0, 0)
+    assert ties, "rounded counts tie, and ties share a rank"
+
+
+def test_eenheid_totals_reconcile_exactly_and_lower_totals_within_the_rounding(published) -> None:
+    eenheid, lower = published.execute(
+        f"""SELECT count_if(p.regio_niveau = 'eenheid' AND m.aantal >= {K} AND p.aantal <> m.aantal),
+                   count_if(p.regio_niveau <> 'eenheid' AND abs(p.aantal - m.aantal) > {B - 1})
+            FROM main.ind_totalen p
+            JOIN wh.marts.ind_totalen m USING (periode, regio_niveau, regio_code, bron, soort)"""
+    ).fetchone()
+    assert (eenheid, lower) == (0, 0)
+
+
+def test_the_audit_of_the_published_files_passes_over_every_link(published, home: Path) -> None:
+    audit = audit_published(published, home / "warehouse" / "dvcc.duckdb")
+    linked = {kind for kind, n in audit.identity_kinds.items() if "koppeling" in kind and n["vergelijkingen"] > 0}
     assert any(kind.startswith("ind_totalen.") for kind in linked)
     assert any("fct_meldingen_kwartaal" in kind for kind in linked)
+    assert audit.small > 0
     assert audit.passed, audit.summary()
+
+
+def test_the_publicatie_row_carries_the_figures(published) -> None:
+    row = published.execute(
+        "SELECT cellen_afgerond, aantallen_vastgepind, bedragen_verborgen, hertrekrondes, duur_s FROM publicatie"
+    ).fetchone()
+    assert row[0] > 0 and row[1] == 0 and row[2] > 0 and row[3] >= 0 and row[4] > 0
 
 
 def test_publication_order_puts_linked_tables_first() -> None:
     order = [t.name for t in CONTRACT.publication_order]
-    for table in SUPPRESSED_TABLES:
+    for table in TABLES:
         for link in table.disclosure.links:
             for name in link.references:
                 assert order.index(name) < order.index(table.name)
@@ -177,72 +265,8 @@ def test_a_link_to_an_unknown_column_fails_when_the_contract_is_read(tmp_path) -
         parse_published_contract(broken)
 
 
-def test_dominant_damage_is_withheld_but_the_count_stays(published) -> None:
-    # Recompute dominance independently from the registrations (gemeente level).
-    dominated = published.execute(
-        """WITH cel AS (
-             SELECT jaar, gemeentecode, delictsvorm, sum(schadebedrag_eur) AS totaal, max(schadebedrag_eur) AS grootste
-             FROM meldingen WHERE bron = 'politie' AND soort = 'aangifte' GROUP BY ALL)
-           SELECT i.aangiften, i.schadebedrag_eur
-           FROM cel JOIN ind_delictsvormen_jaar i
-             ON i.regio_niveau = 'gemeente' AND i.regio_code = cel.gemeentecode
-            AND i.jaar = cel.jaar AND i.delictsvorm = cel.delictsvorm
-           WHERE cel.grootste > 0.85 * cel.totaal"""
-    ).fetchall()
-    assert dominated, "the synthetic data should contain a dominated cell"
-    assert all(amount is None for _, amount in dominated)
-
-
-def test_district_figures_below_k_are_never_visible(published) -> None:
-    assert (
-        published.execute(
-            "SELECT count(*) FROM ind_delictsvormen_jaar WHERE regio_niveau = 'district' AND aangiften BETWEEN 1 AND ?",
-            [K - 1],
-        ).fetchone()[0]
-        == 0
-    )
-
-
-def test_derived_columns_do_not_reveal_suppressed_counts(published) -> None:
-    assert (
-        published.execute(
-            "SELECT count(*) FROM ind_dark_number WHERE aangiften IS NULL AND geschat_slachtoffers IS NOT NULL"
-        ).fetchone()[0]
-        == 0
-    )
-    assert (
-        published.execute(
-            """SELECT count(*) FROM ind_trend_jaar
-           WHERE (aantal IS NULL OR aantal_vorig_jaar IS NULL) AND verandering_pct IS NOT NULL"""
-        ).fetchone()[0]
-        == 0
-    )
-
-
-def test_victim_profile_is_suppressed_per_region_year_source_and_dimension(published) -> None:
-    suppressed = published.execute(
-        "SELECT count(*) FROM ind_slachtofferprofiel_jaar WHERE aantal IS NULL AND onderdrukt"
-    ).fetchone()[0]
-    assert suppressed > 0
-    # The values of one dimension add up to all victims of that source in that region and year,
-    # published as a total elsewhere (ind_totalen for bank and Fraudehelpdesk, the harmonised
-    # online_totaal for the police): parts and total never hold exactly one hidden cell.
-    single = published.execute(
-        """WITH totaal AS (
-             SELECT CAST(periode AS INTEGER) AS jaar, regio_niveau, regio_code, bron, aantal FROM ind_totalen
-             WHERE soort = 'melding' AND bron IN ('bank', 'fraudehelpdesk') AND length(periode) = 4
-             UNION ALL
-             SELECT jaar, regio_niveau, regio_code, 'politie', aantal FROM ind_trend_jaar
-             WHERE methode = 'geharmoniseerd' AND reeks = 'online_totaal')
-           SELECT p.jaar, p.regio_niveau, p.regio_code, p.bron, p.dimensie
-           FROM ind_slachtofferprofiel_jaar AS p JOIN totaal AS t USING (jaar, regio_niveau, regio_code, bron)
-           GROUP BY ALL HAVING count_if(p.aantal IS NULL) + (any_value(t.aantal) IS NULL)::INT = 1"""
-    ).fetchall()
-    assert single == []
-
-
-def test_programme_activities_are_published_unsuppressed(published) -> None:
-    """Counts of the programme's own work are no victim data: small numbers stay visible."""
+def test_programme_activities_are_published_unrounded(published) -> None:
+    """Counts of the programme's own work are no victim data: small numbers stay as they are."""
     columns = [r[0] for r in published.execute("DESCRIBE ind_programma_activiteiten").fetchall()]
     assert "onderdrukt" not in columns
     registrations = programme_registrations()
@@ -264,97 +288,10 @@ def test_programme_activities_are_published_unsuppressed(published) -> None:
     assert small > 0
 
 
-def _suppress_linked(conn: duckdb.DuckDBPyConnection, table) -> dict[str, str]:
-    """Suppress the tables `table` is linked to (from the attached warehouse `wh`), in order."""
-    from dvcc_pipeline.publication.disclosure import apply_disclosure
-
-    relations = {t.name: f"wh.marts.{t.name}" for t in CONTRACT.mart_tables}
-    for step in CONTRACT.dependencies(table):
-        apply_disclosure(
-            conn,
-            step,
-            CONTRACT.policy,
-            source=f"wh.marts.{step.name}",
-            target=f"gekoppeld_{step.name}",
-            regions="wh.marts.dim_gemeente",
-            registrations="wh.intermediate.int_meldingen",
-            relations=relations,
-        )
-        relations[step.name] = f"gekoppeld_{step.name}"
-    return relations
-
-
-def test_audit_finds_small_cells_and_recoverable_groups(tmp_path) -> None:
-    """The audit behind the gate's `geen_kleine_cellen` check catches both kinds of leak."""
-    from dvcc_pipeline.publication.disclosure import apply_disclosure, disclosure_violations
-
-    warehouse = tmp_path / "dvcc.duckdb"
-    build_warehouse(warehouse)
-    table = CONTRACT.table("ind_delictsvormen_jaar")
-    with duckdb.connect() as conn:
-        conn.execute("ATTACH ? AS wh (READ_ONLY)", [str(warehouse)])
-        kwargs = {"regions": "wh.marts.dim_gemeente", "relations": _suppress_linked(conn, table)}
-        apply_disclosure(
-            conn,
-            table,
-            CONTRACT.policy,
-            source="wh.marts.ind_delictsvormen_jaar",
-            target="goed",
-            registrations="wh.intermediate.int_meldingen",
-            **kwargs,
-        )
-        cells, groups = disclosure_violations(conn, table, CONTRACT.policy, published="goed", **kwargs)
-        # the group pass alone is not the guarantee (the interval audit is): no small cell is visible
-        assert conn.execute(f"SELECT count_if(klein) FROM {cells}").fetchone()[0] == 0
-
-        # Unsuppressed marts: small counts visible.
-        conn.execute("CREATE TABLE ruw AS SELECT *, false AS onderdrukt FROM wh.marts.ind_delictsvormen_jaar")
-        cells, _ = disclosure_violations(conn, table, CONTRACT.policy, published="ruw", **kwargs)
-        assert conn.execute(f"SELECT count_if(klein) FROM {cells}").fetchone()[0] > 0
-
-        # Publish one secondarily suppressed cell after all: its partner becomes recoverable.
-        conn.execute(
-            """UPDATE goed SET aangiften = m.aangiften FROM wh.marts.ind_delictsvormen_jaar m
-               WHERE (goed.jaar, goed.regio_niveau, goed.regio_code, goed.delictsvorm)
-                   = (SELECT (jaar, regio_niveau, regio_code, delictsvorm) FROM goed g
-                      JOIN wh.marts.ind_delictsvormen_jaar m2 USING (jaar, regio_niveau, regio_code, delictsvorm)
-                      WHERE g.aangiften IS NULL AND m2.aangiften >= 5 AND g.regio_niveau = 'gemeente' LIMIT 1)
-                 AND (m.jaar, m.regio_niveau, m.regio_code, m.delictsvorm)
-                   = (goed.jaar, goed.regio_niveau, goed.regio_code, goed.delictsvorm)"""
-        )
-        _, groups = disclosure_violations(conn, table, CONTRACT.policy, published="goed", **kwargs)
-        assert conn.execute(f"SELECT count_if(lek) FROM {groups}").fetchone()[0] > 0
-
-
-@pytest.mark.parametrize("name", [t.name for t in SUPPRESSED_TABLES])
-def test_same_figures_in_another_row_order_hide_the_same_cells(tmp_path, name: str) -> None:
-    """Secondary suppression breaks ties by key, not by physical row order: two publications
-    of the same figures must hide the same cells, or together they would reveal both."""
-    from dvcc_pipeline.publication.disclosure import apply_disclosure
-
-    warehouse = tmp_path / "dvcc.duckdb"
-    build_warehouse(warehouse)
-    table = CONTRACT.table(name)
-    with duckdb.connect() as conn:
-        conn.execute("ATTACH ? AS wh (READ_ONLY)", [str(warehouse)])
-        conn.execute(f"CREATE TABLE voorwaarts AS SELECT * FROM wh.marts.{name} ORDER BY ALL")
-        conn.execute(f"CREATE TABLE achterwaarts AS SELECT * FROM wh.marts.{name} ORDER BY ALL DESC")
-        relations = _suppress_linked(conn, table)
-        for source in ("voorwaarts", "achterwaarts"):
-            apply_disclosure(
-                conn,
-                table,
-                CONTRACT.policy,
-                source=source,
-                target=f"pub_{source}",
-                regions="wh.marts.dim_gemeente",
-                registrations="wh.intermediate.int_meldingen",
-                relations=relations,
-            )
-        differences = conn.execute(
-            "SELECT count(*) FROM ((FROM pub_voorwaarts EXCEPT ALL FROM pub_achterwaarts) "
-            "UNION ALL (FROM pub_achterwaarts EXCEPT ALL FROM pub_voorwaarts))"
-        ).fetchone()[0]
-        suppressed = conn.execute("SELECT count_if(onderdrukt) FROM pub_voorwaarts").fetchone()[0]
-    assert suppressed > 0
-    assert differences == 0
+def test_the_rounding_key_is_its_own_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DVCC_PSEUDONYM_KEY", "zelfde-sleutel")
+    monkeypatch.setenv("DVCC_ROUNDING_KEY", "zelfde-sleutel")
+    with pytest.raises(ValueError, match="DVCC_ROUNDING_KEY"):
+        get_settings()
+    monkeypatch.delenv("DVCC_ROUNDING_KEY")
+    assert get_settings().rounding_key_is_demo

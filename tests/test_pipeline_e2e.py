@@ -131,33 +131,28 @@ def test_veiligheidsmonitor_2023_re03(published, onderwerp: str, expected: float
     assert float(value) == expected
 
 
-def test_no_small_cell_visible_below_district(published) -> None:
-    small = published.execute(
+def test_counts_below_eenheid_are_rounded_to_the_base_and_never_hidden(published) -> None:
+    bad, missing = published.execute(
         """
-        select count(*) from ind_delictsvormen_jaar
-        where regio_niveau in ('gemeente', 'basisteam') and aangiften between 1 and 4
+        select count_if(regio_niveau <> 'eenheid' and aangiften % 5 <> 0), count_if(aangiften is null)
+        from ind_delictsvormen_jaar
         """
-    ).fetchone()[0]
-    suppressed = published.execute("select count(*) from ind_delictsvormen_jaar where onderdrukt").fetchone()[0]
-    assert small == 0
-    assert suppressed > 0
+    ).fetchone()
+    assert (bad, missing) == (0, 0)
 
 
 def test_the_interval_audit_covers_every_published_table(published, demo_home) -> None:
-    """The (fast) interval audit over every published table of the demo, links included: every
-    identity holds on the visible figures, every table is linked, no hidden cell is the only
-    hidden cell of an identity (plain subtraction), and the publicatie row states what an
-    independent audit of the published file finds."""
-    audit = audit_published(published, demo_home / "warehouse" / "dvcc.duckdb", exact=False)
-    assert audit.hidden > 0 and audit.identities > 0
-    assert (audit.wrong_identities, audit.unlinked_tables, audit.infeasible_blocks) == ([], [], 0)
-    hidden_per_identity = audit.equations.groupby("vgl_nr")["verborgen"].sum()
-    assert (hidden_per_identity == 1).sum() == 0
+    """The interval audit over every published table of the demo, links included: every identity
+    holds on the true figures, every table is linked, no small count is pinned, and the
+    publicatie row states what an independent audit of the published file finds."""
+    audit = audit_published(published, demo_home / "warehouse" / "dvcc.duckdb")
+    assert audit.small > 0 and audit.identities > 0
+    assert (audit.wrong_identities, audit.unlinked_tables, audit.pinned) == ([], [], 0)
     row = published.execute(
-        """SELECT cellen_onderdrukt, cellen_niet_aangetoond, cellen_terug_te_rekenen, identiteiten
+        """SELECT aantallen_vastgepind, aantallen_klein_aangetoond, identiteiten
            FROM publicatie ORDER BY gepubliceerd_op DESC LIMIT 1"""
     ).fetchone()
-    assert row == (audit.hidden, len(audit.failures), None, audit.identities)
+    assert row == (0, audit.shown_small, audit.identities)
 
 
 def test_programme_progress_has_targets_met_and_behind(published) -> None:

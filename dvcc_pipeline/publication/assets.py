@@ -9,7 +9,7 @@ import dagster as dg
 
 from dvcc_pipeline.config import get_settings
 from dvcc_pipeline.publication.contract import load_published_contract
-from dvcc_pipeline.publication.protection import ProtectionResult
+from dvcc_pipeline.publication.control import ControlResult
 from dvcc_pipeline.publication.publish import publish, write_municipality_extracts
 from dvcc_pipeline.transformation.project import mart_asset_key
 from dvcc_pipeline.warehouse import WAREHOUSE_POOL
@@ -27,27 +27,35 @@ def _checks_in_run(context: dg.AssetExecutionContext) -> tuple[int, int]:
     return sum(1 for r in results if r.passed), len(results)
 
 
-def _audit_metadata(protection: ProtectionResult | None) -> dict[str, dg.MetadataValue]:
-    """The interval audit's figures: information loss before and after the audit-driven suppression."""
-    if protection is None:
+def _control_metadata(control: ControlResult | None) -> dict[str, dg.MetadataValue]:
+    """Disclosure control's figures: rounding, amounts, the interval audit and its redraws."""
+    if control is None:
         return {}
-    after = protection.after
+    figures = control.figures()
     return {
-        "intervalaudit": dg.MetadataValue.json(
+        "onthullingscontrole": dg.MetadataValue.json(
             {
-                "voor": protection.before.figures(),
-                "na": after.figures(),
-                "rondes": protection.rounds,
-                "extra_onderdrukt": protection.added,
+                **figures,
+                "audit_eerste_ronde": (control.first_audit or control.audit).figures(),
+                "audit": control.audit.figures(),
+                "bedragen_informatieverlies_eur": round(control.amounts.hidden_total_eur, 2),
+                "hergebruikt": control.reused,
+                "per_tabel": {
+                    t.table: {
+                        "aantallen": t.counts,
+                        "veranderd": t.rounded_changed,
+                        "bedragen_verborgen": t.amounts_hidden,
+                    }
+                    for t in control.tables
+                },
             }
         ),
         **{
-            name: dg.MetadataValue.int(int(value))
-            for name, value in after.figures().items()
-            if name in ("cellen_onderdrukt", "cellen_terug_te_rekenen", "cellen_te_smal", "cellen_niet_aangetoond")
-            and value is not None
+            name: dg.MetadataValue.int(int(figures[name]))
+            for name in ("cellen_afgerond", "aantallen_vastgepind", "bedragen_verborgen", "hertrekrondes")
+            if figures.get(name) is not None
         },
-        "identiteiten": dg.MetadataValue.json(after.identity_kinds),
+        "identiteiten": dg.MetadataValue.json(control.audit.identity_kinds),
     }
 
 
@@ -72,13 +80,7 @@ def published(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             "rijen_per_tabel": dg.MetadataValue.json(result.row_counts),
             "leveringen": result.leveringen,
             "checks_geslaagd": f"{passed}/{total}",
-            "onderdrukt": dg.MetadataValue.json(
-                {
-                    s.table: {"primair": s.primary, "secundair": s.secondary, "dominantie": s.dominance}
-                    for s in result.disclosure
-                }
-            ),
-            **_audit_metadata(result.protection),
+            **_control_metadata(result.control),
             "overzicht_eenheid": dg.MetadataValue.md(result.preview_markdown),
             "duur_s": result.seconds,
         }

@@ -1,24 +1,29 @@
-"""The interval audit: what an attacker can compute for a hidden cell from everything published.
+"""The interval audit: what an attacker who knows the method can compute from everything published.
 
 Every published count of a table with disclosure rules is a cell; every additive identity
-between published cells (derived from the `disclosure` rules of `data_contracts/published.yaml`:
-a region and the regions directly below it, a categorie total and its parts, a year and its
-quarters, last year's figure repeated, and the `links` between tables) is an equation. The
-attacker's knowledge is what the spec says: counts are whole numbers ≥ 0 and, because zeros are
-always shown, a hidden count is ≥ 1. Linear programming (HiGHS) then gives the smallest and
-largest value of each hidden cell, per connected block of hidden cells, so the work grows with
-the blocks, not with the whole publication.
+between published cells is an equation, derived from the `disclosure` rules of
+`data_contracts/published.yaml`: a region and the regions directly below it, a categorie total
+and its parts, a year and its quarters, last year's figure repeated, and the `links` between
+tables. The attacker knows that a rounded count r lies in [max(0, r−(b−1)), r+(b−1)], that an
+`eenheid` count of k or more is exact (a figure that could be a rounded small count is not),
+and that counts are whole numbers. The audit must show that no count whose true value is
+1 … k−1 is determined exactly (`pinned`, blocking); it also reports how many of those are
+shown to lie in 1 … k−1 without their value (`shown_small`, not blocking).
 
-Each identity kind is first verified on its fully visible instances: an identity the data
-model declares but the data does not satisfy is an error (a wrong link), and a table with
-counts but no identity linking it to another table is reported, so a new table's links cannot
-be forgotten silently.
+Speed: interval propagation over the identities first (outer bounds, vectorised; a bound that
+closes on a small count pins it without any LP), then per connected block group LPs whose
+solutions (each a feasible table) move many small counts away from their true value at once,
+and only then an LP of its own for a count no group LP moved. Only small counts need proof:
+a count whose true value is 0 or k or more lies outside 1 … k−1 in the truth, a feasible point.
+
+Each identity kind is first verified on the true counts: an identity the data model declares
+but the data does not satisfy is an error (a wrong link), and a table with counts but no
+identity linking it to another table is reported, so a new table's links cannot be forgotten.
+The same cells and equations, over amounts, serve the amounts' protection (amounts.py).
 """
 
 from __future__ import annotations
 
-import hashlib
-import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,76 +32,56 @@ import duckdb
 import highspy
 import numpy as np
 import pandas as pd
-from scipy.sparse import bmat, coo_matrix
+from scipy.sparse import bmat, coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from dvcc_pipeline.publication.contract import (
-    SUPPRESSED_FLAG,
-    PublicationPolicy,
-    PublishedContract,
-    PublishedTable,
-    identifier,
-)
+from dvcc_pipeline.publication.contract import PublicationPolicy, PublishedContract, PublishedTable, identifier
 from dvcc_pipeline.publication.disclosure import create_region_tables
+from dvcc_pipeline.publication.rounding import identity_sql
 
 _TOLERANCE = 1e-6
-# Upper bound of a hidden count in the LP: keeps every LP bounded; reached means "no upper limit".
-_CAP = 1e7
-# How often all open cells of a block are pushed down and up together before each open cell
-# gets an LP of its own.
-_SPREAD_ROUNDS = 60
-_SPREAD = 12.0  # weights e^0 … e^12: the largest in an identity dominates
+_GROUP_ROUNDS = 12  # group LPs per block before single LPs
+_PROPAGATION_ROUNDS = 60
 
 
 @dataclass
 class AuditResult:
-    """The audit's verdict and figures (shown in the asset metadata and the publicatie row)."""
+    """The audit's verdict and figures (asset metadata and the publicatie row)."""
 
-    hidden: int = 0
-    primary: int = 0
-    recovered: int = 0
-    narrow: int = 0
+    cells: int = 0
+    small: int = 0  # counts whose true value is 1 … k−1
+    pinned: int = 0
+    shown_small: int = 0
     identities: int = 0
     blocks: int = 0
     largest_block: int = 0
-    hidden_total: int = 0  # the sum of the true counts hidden (information loss)
+    lps: int = 0
     seconds: float = 0.0
     identity_kinds: dict[str, dict[str, int]] = field(default_factory=dict)
     wrong_identities: list[str] = field(default_factory=list)
     unlinked_tables: list[str] = field(default_factory=list)
-    infeasible_blocks: int = 0
-    lps: int = 0
-    intervals: bool = True  # False: cells and identities only, no LP (recovered/narrow unknown)
-    spread_only: bool = False  # spread LPs only: `failures` are the cells not shown to be protected
     failures: pd.DataFrame = field(default_factory=pd.DataFrame)
-    cells: pd.DataFrame = field(default_factory=pd.DataFrame)
-    equations: pd.DataFrame = field(default_factory=pd.DataFrame)
+    redraw_identities: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
-        problems = self.wrong_identities or self.unlinked_tables or self.infeasible_blocks
-        return not (self.recovered or self.narrow or problems)
+        return not (self.pinned or self.wrong_identities or self.unlinked_tables)
 
     def summary(self) -> str:
-        """One Dutch line on what fails, for an error message."""
-        parts = [f"{self.recovered} cellen terug te rekenen", f"{self.narrow} kleine cellen met een te smalle marge"]
+        """One Dutch line on what fails, for an error message ('' when nothing fails)."""
+        parts = [f"{self.pinned} kleine aantallen exact terug te rekenen"] if self.pinned else []
         if self.wrong_identities:
             parts.append("optelrelaties die niet kloppen: " + "; ".join(self.wrong_identities))
         if self.unlinked_tables:
             parts.append("tabellen zonder koppeling: " + ", ".join(self.unlinked_tables))
-        if self.infeasible_blocks:
-            parts.append(f"{self.infeasible_blocks} tegenstrijdige blokken")
         return ", ".join(parts)
 
-    def figures(self) -> dict[str, int | float | None]:
+    def figures(self) -> dict[str, int | float]:
         return {
-            "cellen_onderdrukt": self.hidden,
-            "cellen_primair": self.primary,
-            "aantal_onderdrukt": self.hidden_total,
-            "cellen_terug_te_rekenen": self.recovered if self.intervals else None,
-            "cellen_te_smal": self.narrow if self.intervals else None,
-            # without exact LPs: cells the fast audit cannot show to be protected (an upper bound)
-            "cellen_niet_aangetoond": len(self.failures) if self.spread_only else None,
+            "cellen": self.cells,
+            "kleine_aantallen": self.small,
+            "aantallen_vastgepind": self.pinned,
+            "aantallen_klein_aangetoond": self.shown_small,
             "identiteiten": self.identities,
             "blokken": self.blocks,
             "grootste_blok": self.largest_block,
@@ -119,16 +104,28 @@ def _where(columns: Mapping[str, tuple[str, ...]], alias: str = "") -> tuple[str
     return sql, [list(values) for values in columns.values()]
 
 
-class _Cells:
-    """Cell ids per table: offset + row id × number of counts + the count's position."""
+def _measures(table: PublishedTable, amounts: bool) -> list[str]:
+    """The cells of a table: its counts, or its amounts (none where they are never published:
+    hidden and unbounded, they add no identity the other tables' links do not already give)."""
+    assert table.disclosure is not None
+    if amounts:
+        return list(table.disclosure.amounts) if table.disclosure.publish_amounts else []
+    return list(table.disclosure.counts)
 
-    def __init__(self) -> None:
+
+class _Cells:
+    """Cell ids per table: offset + row id × number of measures + the measure's position."""
+
+    def __init__(self, amounts: bool) -> None:
+        self.amounts = amounts
         self.offset: dict[str, int] = {}
         self.width: dict[str, int] = {}
 
+    def has(self, table: PublishedTable, measure: str) -> bool:
+        return measure in _measures(table, self.amounts)
+
     def expr(self, table: PublishedTable, measure: str, alias: str = "s") -> str:
-        assert table.disclosure is not None
-        number = table.disclosure.counts.index(measure)
+        number = _measures(table, self.amounts).index(measure)
         return f"({self.offset[table.name]} + {alias}._rid * {self.width[table.name]} + {number})"
 
 
@@ -139,24 +136,24 @@ def _source(name: str) -> str:
 def _create_cells(
     conn: duckdb.DuckDBPyConnection,
     tables: list[PublishedTable],
-    policy: PublicationPolicy,
     relations: Mapping[str, str],
     truth: Mapping[str, str],
+    amounts: bool,
 ) -> _Cells:
-    cells = _Cells()
+    cells = _Cells(amounts)
     conn.execute(
         """CREATE OR REPLACE TEMP TABLE _au_cel (cel_id BIGINT, tabel VARCHAR, maat VARCHAR, _rid BIGINT,
-           niveau VARCHAR, code VARCHAR, sleutel VARCHAR, waarde DOUBLE, waar DOUBLE, verborgen BOOLEAN,
-           onderdrukbaar BOOLEAN)"""
+           niveau VARCHAR, code VARCHAR, sleutel VARCHAR, identiteit VARCHAR, waarde DOUBLE, waar DOUBLE)"""
     )
     offset = 0
     for table in tables:
         assert table.disclosure is not None and table.region is not None
+        measures = _measures(table, amounts)
         region = table.region
         level = f"p.{identifier(region.level_column)}" if region.level_column else "CAST(? AS VARCHAR)"
         params = [] if region.level_column else [region.level]
         join = " AND ".join(f"p.{identifier(c)} IS NOT DISTINCT FROM m.{identifier(c)}" for c in table.primary_key)
-        true_columns = ", ".join(f"m.{identifier(c)} AS {identifier('waar_' + c)}" for c in table.disclosure.counts)
+        true_columns = ", ".join(f"m.{identifier(c)} AS {identifier('waar_' + c)}" for c in measures) or "NULL AS _x"
         conn.execute(
             f"""CREATE OR REPLACE TEMP TABLE {_source(table.name)} AS
                 SELECT row_number() OVER (ORDER BY {", ".join("p." + identifier(c) for c in table.primary_key)})
@@ -167,19 +164,18 @@ def _create_cells(
         )
         rows = conn.execute(f"SELECT count(*) FROM {_source(table.name)}").fetchone()[0]
         cells.offset[table.name] = offset
-        cells.width[table.name] = len(table.disclosure.counts)
-        offset += (int(rows) + 1) * len(table.disclosure.counts)
-        for measure in table.disclosure.counts:
+        cells.width[table.name] = max(1, len(measures))
+        offset += (int(rows) + 1) * max(1, len(measures))
+        for measure in measures:
             column = identifier(measure)
+            ident = "NULL" if amounts else identity_sql(table, measure)
             conn.execute(
                 f"""INSERT INTO _au_cel
                     SELECT {cells.expr(table, measure)}, ?, ?, s._rid, s._niveau, s._code,
-                           concat_ws(' | ', {_keys(table.primary_key)}), CAST(s.{column} AS DOUBLE),
-                           CAST(s.{identifier("waar_" + measure)} AS DOUBLE),
-                           s.{column} IS NULL AND coalesce(s.{identifier(SUPPRESSED_FLAG)}, false),
-                           list_contains(?, s._niveau)
-                    FROM {_source(table.name)} AS s ORDER BY s._rid""",
-                [table.name, measure, list(policy.region_hierarchy)],
+                           concat_ws(' | ', {_keys(table.primary_key)}), {ident}, CAST(s.{column} AS DOUBLE),
+                           CAST(s.{identifier("waar_" + measure)} AS DOUBLE)
+                    FROM {_source(table.name)} AS s""",
+                [table.name, measure],
             )
     return cells
 
@@ -189,10 +185,10 @@ def _insert(conn: duckdb.DuckDBPyConnection, kind: str, sql: str, params: list[o
 
 
 def _region_equations(conn: duckdb.DuckDBPyConnection, table: PublishedTable, cells: _Cells) -> None:
-    assert table.disclosure is not None and table.region is not None
+    assert table.region is not None
     others = [c for c in table.primary_key if c not in {table.region.code_column, table.region.level_column}]
     src = _source(table.name)
-    for measure in table.disclosure.counts:
+    for measure in _measures(table, cells.amounts):
         tag = f"{table.name}.{measure}: regio = som van de regio's eronder"
         _insert(
             conn,
@@ -210,11 +206,10 @@ def _region_equations(conn: duckdb.DuckDBPyConnection, table: PublishedTable, ce
 def _total_equations(
     conn: duckdb.DuckDBPyConnection, table: PublishedTable, cells: _Cells, column: str, total: str, values: tuple
 ) -> None:
-    assert table.disclosure is not None
     others = [c for c in table.primary_key if c != column]
     col = f"CAST(s.{identifier(column)} AS VARCHAR)"
     where, params = ("", []) if not values else (f"WHERE list_contains(?, {col})", [list(values)])
-    for measure in table.disclosure.counts:
+    for measure in _measures(table, cells.amounts):
         tag = f"{table.name}.{measure}: {column} {total} = som van de andere"
         _insert(
             conn,
@@ -227,10 +222,9 @@ def _total_equations(
 
 
 def _period_equations(conn: duckdb.DuckDBPyConnection, table: PublishedTable, cells: _Cells, column: str) -> None:
-    assert table.disclosure is not None
     others = [c for c in table.primary_key if c != column]
     col = f"CAST(s.{identifier(column)} AS VARCHAR)"
-    for measure in table.disclosure.counts:
+    for measure in _measures(table, cells.amounts):
         tag = f"{table.name}.{measure}: jaar = som van de kwartalen"
         _insert(
             conn,
@@ -245,6 +239,8 @@ def _period_equations(conn: duckdb.DuckDBPyConnection, table: PublishedTable, ce
 def _previous_equations(
     conn: duckdb.DuckDBPyConnection, table: PublishedTable, cells: _Cells, column: str, measure: str, of: str
 ) -> None:
+    if not (cells.has(table, measure) and cells.has(table, of)):
+        return
     others = [c for c in table.primary_key if c != column]
     tag = f"{table.name}.{measure} = {of} van het jaar ervoor"
     col = f"CAST(s.{identifier(column)} AS BIGINT)"
@@ -270,7 +266,6 @@ def _link_equations(
     assert table.disclosure is not None
     for number, link in enumerate(table.disclosure.links):
         linked = contract.table(link.table)
-        assert linked.disclosure is not None
         this_keys = ", ".join(f"CAST({identifier(c)} AS VARCHAR)" for c in link.match)
         that_keys = ", ".join(f"CAST(l.{identifier(c)} AS VARCHAR)" for c in link.match.values())
         rows = f"{_source(table.name)} AS s"
@@ -278,8 +273,8 @@ def _link_equations(
             rows += f" JOIN {relations[link.lookup.table]} AS k USING ({identifier(link.lookup.key)})"
         linked_where, linked_params = _where(link.where, "l")
         for measure_number, measure in enumerate(link.measures):
-            if measure.measure not in table.disclosure.counts or measure.linked not in linked.disclosure.counts:
-                continue  # amounts are protected with their counts, not audited
+            if not (cells.has(table, measure.measure) and cells.has(linked, measure.linked)):
+                continue  # a count and an amount never share an identity
             tag = f"{link.table}.{measure.linked} = som van {table.name}.{measure.measure} (koppeling {number})"
             key = f"{table.name}{number}.{measure_number}"
             where, params = _where(measure.where)
@@ -301,7 +296,9 @@ def _create_equations(
     tables: list[PublishedTable],
     cells: _Cells,
     relations: Mapping[str, str],
-) -> None:
+) -> list[str]:
+    """The equations in `_au_vgl` (vgl_nr, soort, cel_id, coef); returns the identity kinds whose
+    total is not one published cell (no identity: reported, not silently left out)."""
     conn.execute("CREATE OR REPLACE TEMP TABLE _au_eq (vgl VARCHAR, soort VARCHAR, cel_id BIGINT, coef INTEGER)")
     for table in tables:
         assert table.disclosure is not None
@@ -315,230 +312,185 @@ def _create_equations(
             elif group.kind == "vorig" and group.column and group.measure and group.of:
                 _previous_equations(conn, table, cells, group.column, group.measure, group.of)
         _link_equations(conn, contract, table, cells, relations)
-    # An equation needs exactly one total and at least one part; a cell with no value that was
-    # not suppressed (no previous year) makes its equation meaningless.
     conn.execute(
         """CREATE OR REPLACE TEMP TABLE _au_vgl AS
            SELECT e.vgl, any_value(e.soort) AS soort, e.cel_id, sum(e.coef) AS coef
            FROM _au_eq AS e GROUP BY e.vgl, e.cel_id"""
     )
-    # A declared identity whose total is not one published cell (a link matching several rows)
-    # is no identity: the audit reports it instead of silently leaving it out.
-    conn.execute(
-        """CREATE OR REPLACE TEMP TABLE _au_dubbel AS
-           SELECT DISTINCT soort FROM _au_vgl GROUP BY vgl, soort HAVING count_if(coef > 0) > 1"""
-    )
+    double = [
+        str(row[0])
+        for row in conn.execute(
+            "SELECT DISTINCT soort FROM _au_vgl GROUP BY vgl, soort HAVING count_if(coef > 0) > 1 ORDER BY 1"
+        ).fetchall()
+    ]
+    # An equation needs exactly one total and at least one part; a cell without a value (no
+    # previous year) makes its equation meaningless.
     conn.execute(
         """CREATE OR REPLACE TEMP TABLE _au_vgl AS
            WITH goed AS (
              SELECT v.vgl FROM _au_vgl AS v JOIN _au_cel AS c USING (cel_id)
              GROUP BY v.vgl
-             HAVING count_if(v.coef > 0) = 1 AND count_if(v.coef < 0) >= 1
-                AND NOT bool_or(c.waarde IS NULL AND NOT c.verborgen)
+             HAVING count_if(v.coef > 0) = 1 AND count_if(v.coef < 0) >= 1 AND NOT bool_or(c.waar IS NULL)
            )
            SELECT dense_rank() OVER (ORDER BY v.vgl) - 1 AS vgl_nr, v.soort, v.cel_id, v.coef
            FROM _au_vgl AS v JOIN goed USING (vgl)"""
     )
-
-
-def _verify(equations: pd.DataFrame, result: AuditResult) -> None:
-    """Each identity kind on its instances without a hidden cell: the residual must be 0."""
-    visible = equations.groupby("vgl_nr").agg(
-        soort=("soort", "first"), verborgen=("verborgen", "any"), rest=("bijdrage", "sum")
-    )
-    for kind, rows in visible.groupby("soort"):
-        checked = rows[~rows["verborgen"]]
-        failed = int((checked["rest"].abs() > 0.5).sum())
-        result.identity_kinds[str(kind)] = {"vergelijkingen": len(rows), "gecontroleerd": len(checked), "fout": failed}
-        if failed:
-            result.wrong_identities.append(str(kind))
-
-
-def _new_solver(csc: object, rhs: np.ndarray, n: int) -> highspy.Highs:
-    lp = highspy.HighsLp()
-    lp.num_col_ = n
-    lp.num_row_ = csc.shape[0]  # type: ignore[attr-defined]
-    lp.col_cost_ = np.zeros(n)
-    lp.col_lower_ = np.ones(n)
-    lp.col_upper_ = np.full(n, _CAP)
-    lp.row_lower_ = rhs
-    lp.row_upper_ = rhs
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = csc.indptr  # type: ignore[attr-defined]
-    lp.a_matrix_.index_ = csc.indices  # type: ignore[attr-defined]
-    lp.a_matrix_.value_ = csc.data  # type: ignore[attr-defined]
-    solver = highspy.Highs()
-    solver.setOptionValue("output_flag", False)
-    solver.passModel(lp)
-    return solver
-
-
-def _optimum(solver: highspy.Highs, cost: np.ndarray, sense: highspy.ObjSense) -> np.ndarray | None:
-    """The optimal vertex for this objective, or None when the block is infeasible."""
-    solver.changeColsCost(len(cost), np.arange(len(cost), dtype=np.int32), cost)
-    solver.changeObjectiveSense(sense)
-    solver.run()
-    if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None
-    return np.asarray(solver.getSolution().col_value)
-
-
-def _solve_block(matrix: object, rhs: np.ndarray, needed: np.ndarray, truth: np.ndarray, exact: bool = True) -> _Block:
-    """Interval of each variable (≥ 1, capped at _CAP) subject to matrix · x = rhs.
-
-    Every vertex an LP returns is a feasible table, so the values seen over all solutions are an
-    inner bound of each interval. A variable whose seen range is already `needed` wide passes
-    without an LP of its own; only the others get their exact minimum and maximum. The true
-    counts, when known, are one more feasible point. With `exact=False` the cells still open
-    after the spread LPs keep their inner bound (conservative: they count as failing), which
-    is all the protection rounds need.
-    """
-    n = len(needed)
-    solver = _new_solver(matrix.tocsc(), rhs, n)  # type: ignore[attr-defined]
-    block = _Block(low=np.full(n, np.inf), high=np.full(n, -np.inf), exact=np.zeros(n, dtype=bool))
-
-    def seen(point: np.ndarray) -> None:
-        np.minimum(block.low, point, out=block.low)
-        np.maximum(block.high, point, out=block.high)
-
-    def width(index: int | slice) -> np.ndarray:
-        """Width of the seen range, in whole numbers."""
-        return np.floor(block.high[index] + _TOLERANCE) - np.ceil(block.low[index] - _TOLERANCE)
-
-    def open_cells() -> np.ndarray:
-        return width(slice(None)) < needed
-
-    def push(weight: np.ndarray, sense: highspy.ObjSense) -> bool:
-        """One LP; its solution widens the seen ranges. False: the block is infeasible."""
-        point = _optimum(solver, weight, sense)
-        block.lps += 1
-        if point is None:
-            block.infeasible = True
-            return False
-        seen(point)
-        return True
-
-    if not np.isnan(truth).any():
-        seen(truth)
-    # Push the open cells down and up together first, then with strongly different random
-    # weights: within one identity the cell with the largest weight takes the slack, so one LP
-    # settles about one cell per identity. The weights come from a fixed seed, so the same
-    # publication always takes the same steps.
-    weights = np.random.default_rng(0)
-    remaining = open_cells()
-    for round_number in range(_SPREAD_ROUNDS):
-        before = int(remaining.sum())
-        if before == 0:
-            break
-        weight = remaining.astype(float)
-        if round_number:
-            weight *= np.exp(_SPREAD * weights.random(n))
-        senses = (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize)
-        for sense in senses if round_number % 4 == 0 else senses[1:]:
-            if not push(weight, sense):
-                return block
-        remaining = open_cells()
-        if round_number > 2 and before - remaining.sum() < max(1, 0.005 * before):
-            break
-    unit = np.zeros(n)
-    if not exact:
-        block.exact[:] = False
-        return block
-    for i in np.flatnonzero(remaining):
-        if width(i) >= needed[i]:
-            continue  # settled by an earlier LP's solution
-        unit[i] = 1.0
-        for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
-            settled = width(i) >= needed[i]
-            if settled and sense == highspy.ObjSense.kMaximize:
-                break
-            if not push(unit, sense):
-                return block
-        block.exact[i] = not settled
-        if not settled:
-            # The identities with a non-zero dual pin this cell: where a complement helps.
-            duals = np.asarray(solver.getSolution().row_dual)
-            block.binding[int(i)] = np.flatnonzero(np.abs(duals) > _TOLERANCE)
-        unit[i] = 0.0
-    return block
+    return double
 
 
 @dataclass
+class System:
+    """Cells and equations of one audit (counts or amounts), as frames."""
+
+    cells: pd.DataFrame  # one row per cell, ordered by position
+    equations: pd.DataFrame  # vgl_nr, soort, pos (the cell's row in `cells`), coef
+    identity_kinds: dict[str, dict[str, int]]
+    wrong_identities: list[str]
+    unlinked_tables: list[str]
+
+    def matrix(self) -> csr_matrix:
+        eq = self.equations
+        n_eq = int(eq["vgl_nr"].max()) + 1 if not eq.empty else 0
+        return coo_matrix(
+            (eq["coef"].to_numpy(dtype=float), (eq["vgl_nr"].to_numpy(), eq["pos"].to_numpy())),
+            shape=(n_eq, len(self.cells)),
+        ).tocsr()
+
+
+def build_system(
+    conn: duckdb.DuckDBPyConnection,
+    contract: PublishedContract,
+    *,
+    relations: Mapping[str, str],
+    truth: Mapping[str, str],
+    regions: str,
+    amounts: bool = False,
+) -> System:
+    """Every published cell (counts, or amounts) and every identity between them."""
+    tables = [t for t in audited_tables(contract) if _measures(t, amounts)]
+    create_region_tables(conn, regions, contract.policy)
+    cell_ids = _create_cells(conn, tables, relations, truth, amounts)
+    double = _create_equations(conn, contract, tables, cell_ids, relations)
+    cells = conn.execute("SELECT * FROM _au_cel ORDER BY cel_id").df()
+    position = pd.Series(np.arange(len(cells)), index=cells["cel_id"])
+    equations = conn.execute("SELECT vgl_nr, soort, cel_id, coef FROM _au_vgl ORDER BY vgl_nr, cel_id").df()
+    equations["pos"] = position.reindex(equations["cel_id"]).to_numpy()
+    system = System(cells, equations, {}, [f"{kind}: totaal is niet één gepubliceerde cel" for kind in double], [])
+    _verify(system)
+    kinds = system.identity_kinds
+    linked = {kind.split(".")[0] for kind in kinds if "koppeling" in kind}
+    linked |= {kind.split(" som van ")[1].split(".")[0] for kind in kinds if "koppeling" in kind}
+    if not amounts:
+        system.unlinked_tables = [t.name for t in tables if t.name not in linked]
+    return system
+
+
+def _verify(system: System) -> None:
+    """Each identity kind on the true values: the residual must be 0 (else a wrong link)."""
+    eq = system.equations
+    if eq.empty:
+        return
+    truth = system.cells["waar"].to_numpy(dtype=float)
+    rest = pd.Series(eq["coef"].to_numpy() * truth[eq["pos"].to_numpy()]).groupby(eq["vgl_nr"].to_numpy()).sum()
+    kinds = eq.groupby("vgl_nr")["soort"].first()
+    wrong = (rest.abs() > 0.005).reindex(kinds.index)
+    for kind, flags in wrong.groupby(kinds):
+        failed = int(flags.sum())
+        system.identity_kinds[str(kind)] = {"vergelijkingen": len(flags), "fout": failed}
+        if failed:
+            system.wrong_identities.append(str(kind))
+
+
+def count_bounds(cells: pd.DataFrame, policy: PublicationPolicy) -> tuple[np.ndarray, np.ndarray]:
+    """What the attacker knows of each count from its published figure r (integer bounds)."""
+    b, k = int(policy.rounding_base), int(policy.min_cell_size)
+    r = cells["waarde"].fillna(0).to_numpy(dtype=float)
+    rounded_level = cells["niveau"].isin(policy.rounded_levels).to_numpy()
+    low = np.maximum(0.0, r - (b - 1))
+    high = r + (b - 1)
+    # above the rounded levels a figure of k or more is exact, unless it could be a rounded small count
+    could_be_small = (r % b == 0) & (r - (b - 1) <= k - 1)
+    big = ~rounded_level & (r >= k)
+    low = np.where(big, np.where(could_be_small, np.maximum(1.0, low), r), low)
+    high = np.where(big, r, np.where(rounded_level, high, np.minimum(high, k - 1)))
+    return low, high
+
+
+def propagate(matrix: csr_matrix, low: np.ndarray, high: np.ndarray, rounds: int = _PROPAGATION_ROUNDS) -> None:
+    """Tighten integer bounds in place with every equation Σ a·x = 0 (outer bounds)."""
+    if matrix.shape[0] == 0:
+        return
+    coo = matrix.tocoo()
+    row, col, a = coo.row, coo.col, coo.data
+    n_eq = matrix.shape[0]
+    for _ in range(rounds):
+        lo_c = np.where(a > 0, a * low[col], a * high[col])
+        hi_c = np.where(a > 0, a * high[col], a * low[col])
+        sum_lo = np.bincount(row, weights=lo_c, minlength=n_eq)
+        sum_hi = np.bincount(row, weights=hi_c, minlength=n_eq)
+        # a·x_i = −(Σ others): between −(sum_hi − hi_c) and −(sum_lo − lo_c)
+        rest_lo = -(sum_hi[row] - hi_c)
+        rest_hi = -(sum_lo[row] - lo_c)
+        new_lo = np.where(a > 0, rest_lo / a, rest_hi / a)
+        new_hi = np.where(a > 0, rest_hi / a, rest_lo / a)
+        best_lo = np.full(len(low), -np.inf)
+        best_hi = np.full(len(high), np.inf)
+        np.maximum.at(best_lo, col, np.ceil(new_lo - _TOLERANCE))
+        np.minimum.at(best_hi, col, np.floor(new_hi + _TOLERANCE))
+        tighter_lo = best_lo > low + 0.5
+        tighter_hi = best_hi < high - 0.5
+        if not (tighter_lo.any() or tighter_hi.any()):
+            return
+        np.maximum(low, best_lo, out=low)
+        np.minimum(high, best_hi, out=high)
+
+
 class _Block:
-    low: np.ndarray
-    high: np.ndarray
-    exact: np.ndarray
-    binding: dict[int, np.ndarray] = field(default_factory=dict)
-    lps: int = 0
-    infeasible: bool = False
+    """One connected block of free cells: an LP over them with the fixed cells as constants."""
+
+    def __init__(self, matrix: csr_matrix, rhs: np.ndarray, low: np.ndarray, high: np.ndarray) -> None:
+        self.n = matrix.shape[1]
+        csc = matrix.tocsc()
+        lp = highspy.HighsLp()
+        lp.num_col_ = self.n
+        lp.num_row_ = matrix.shape[0]
+        lp.col_cost_ = np.zeros(self.n)
+        lp.col_lower_ = low.astype(float)
+        lp.col_upper_ = high.astype(float)
+        lp.row_lower_ = rhs
+        lp.row_upper_ = rhs
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = csc.indptr
+        lp.a_matrix_.index_ = csc.indices
+        lp.a_matrix_.value_ = csc.data
+        self.solver = highspy.Highs()
+        self.solver.setOptionValue("output_flag", False)
+        self.solver.passModel(lp)
+        self.lps = 0
+
+    def optimum(self, cost: np.ndarray, maximize: bool) -> np.ndarray | None:
+        self.solver.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), cost)
+        self.solver.changeObjectiveSense(highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize)
+        self.solver.run()
+        self.lps += 1
+        if self.solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        return np.asarray(self.solver.getSolution().col_value)
+
+    def binding_rows(self) -> np.ndarray:
+        duals = np.asarray(self.solver.getSolution().row_dual)
+        return np.flatnonzero(np.abs(duals) > _TOLERANCE)
 
 
-def _signature(cel_ids: np.ndarray, matrix: object, rhs: np.ndarray, needed: np.ndarray) -> str:
-    """What determines a block's intervals: its cells, identities and visible sums."""
-    csr = matrix.tocsr()  # type: ignore[attr-defined]
-    digest = hashlib.sha256()
-    for part in (cel_ids, csr.indptr, csr.indices, csr.data, rhs, needed):
-        digest.update(np.ascontiguousarray(part).tobytes())
-    return digest.hexdigest()
-
-
-def _intervals(
-    equations: pd.DataFrame,
-    cells: pd.DataFrame,
-    result: AuditResult,
-    k: int,
-    cache: dict[str, _Block] | None,
-    exact: bool = True,
-) -> pd.DataFrame:
-    hidden = cells[cells["verborgen"]].reset_index(drop=True)
-    hidden["ondergrens"] = 1.0
-    hidden["bovengrens"] = math.inf
-    hidden["exact"] = False
-    hidden["bindend"] = None
-    involved = equations[equations.groupby("vgl_nr")["verborgen"].transform("any")]
-    variables = involved[involved["verborgen"]]
-    if variables.empty:
-        return hidden
-    position = pd.Series(np.arange(len(hidden)), index=hidden["cel_id"])
-    rows_index = pd.Series(np.arange(variables["vgl_nr"].nunique()), index=np.sort(variables["vgl_nr"].unique()))
-    rhs_all = -involved[~involved["verborgen"]].groupby("vgl_nr")["bijdrage"].sum()
-    rhs = rhs_all.reindex(rows_index.index, fill_value=0.0).to_numpy()
-    row = rows_index[variables["vgl_nr"]].to_numpy()
-    col = position[variables["cel_id"]].to_numpy()
-    a = coo_matrix((variables["coef"].to_numpy(dtype=float), (row, col)), shape=(len(rows_index), len(hidden)))
-    graph = bmat([[None, a.T], [a, None]]).tocsr()
+def blocks_of(matrix: csr_matrix, free: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Connected blocks of the free cells through the equations: (label per cell, per row)."""
+    sub = matrix[:, free] if free.dtype == bool else matrix
+    graph = bmat([[None, sub.T], [sub, None]]).tocsr()
     _, labels = connected_components(graph, directed=False)
-    var_block = labels[: len(hidden)]  # bmat's first block row holds the variables
-    row_block = labels[len(hidden) :]
-    a = a.tocsr()
-    in_equation = np.zeros(len(hidden), dtype=bool)
-    in_equation[col] = True
-    needed = np.where(hidden["primair"].to_numpy(), k, 1)
-    truth = hidden["waar"].to_numpy(dtype=float)
-    sizes = []
-    for number in np.unique(var_block[in_equation]):
-        cols = np.flatnonzero((var_block == number) & in_equation)
-        rows = np.flatnonzero(row_block == number)
-        matrix = a[rows][:, cols]
-        key = _signature(hidden["cel_id"].to_numpy()[cols], matrix, rhs[rows], needed[cols]) + str(exact)
-        block = cache.get(key) if cache is not None else None
-        if block is None:
-            block = _solve_block(matrix, rhs[rows], needed[cols], truth[cols], exact)
-            result.lps += block.lps
-            if cache is not None:
-                cache[key] = block
-        if block.infeasible:
-            result.infeasible_blocks += 1
-            continue
-        hidden.loc[cols, "ondergrens"] = block.low
-        hidden.loc[cols, "bovengrens"] = np.where(block.high >= _CAP - _TOLERANCE, math.inf, block.high)
-        hidden.loc[cols, "exact"] = block.exact
-        for local, local_rows in block.binding.items():
-            hidden.at[cols[local], "bindend"] = [int(e) for e in rows_index.index[rows[local_rows]]]
-        sizes.append(len(cols))
-    result.blocks = len(sizes)
-    result.largest_block = max(sizes, default=0)
-    return hidden
+    n_free = sub.shape[1]
+    cell_label = np.full(matrix.shape[1], -1)
+    cell_label[np.flatnonzero(free)] = labels[:n_free]
+    return cell_label, labels[n_free:]
 
 
 def interval_audit(
@@ -548,79 +500,143 @@ def interval_audit(
     relations: Mapping[str, str],
     truth: Mapping[str, str],
     regions: str,
-    cache: dict[str, _Block] | None = None,
-    intervals: bool = True,
-    exact: bool = True,
 ) -> AuditResult:
-    """Audit the published tables (`relations`, by table name) against the marts (`truth`).
+    """Audit the published counts (`relations`, by table name) against the marts (`truth`).
 
-    `cache` keeps each block's intervals between audits of one publication: a block no newly
-    hidden cell touched is not solved again.
-
-    The true counts only tell which hidden cells are primary (1 … k−1) and the information lost;
-    the intervals are computed from the published values alone. With `intervals=False` only the
-    cells and identities are built (no LP): enough for the cheap first pass of the protection.
-    With `exact=False` a cell the spread LPs do not settle counts as failing without its own
-    min/max LPs (an upper bound on the failures; the protection rounds use it).
+    The truth only says which counts are small (1 … k−1) and is one feasible table; every
+    bound comes from the published figures alone.
     """
     started = time.perf_counter()
     policy = contract.policy
     k = int(policy.min_cell_size)
-    tables = audited_tables(contract)
-    create_region_tables(conn, regions, policy)
-    cells_ids = _create_cells(conn, tables, policy, relations, truth)
-    _create_equations(conn, contract, tables, cells_ids, relations)
-    result = AuditResult()
-    cells = conn.execute("SELECT * FROM _au_cel ORDER BY cel_id").df()
-    equations = conn.execute(
-        """SELECT v.vgl_nr, v.soort, v.cel_id, v.coef, c.verborgen,
-                  CASE WHEN c.verborgen THEN 0 ELSE v.coef * c.waarde END AS bijdrage
-           FROM _au_vgl AS v JOIN _au_cel AS c USING (cel_id) ORDER BY v.vgl_nr, v.cel_id"""
-    ).df()
-    result.identities = int(equations["vgl_nr"].nunique()) if not equations.empty else 0
-    _verify(equations, result)
-    for (kind,) in conn.execute("SELECT soort FROM _au_dubbel ORDER BY 1").fetchall():
-        result.wrong_identities.append(f"{kind}: totaal is niet één gepubliceerde cel")
-    linked = {kind.split(".")[0] for kind in result.identity_kinds if "koppeling" in kind}
-    linked |= {kind.split(" som van ")[1].split(".")[0] for kind in result.identity_kinds if "koppeling" in kind}
-    result.unlinked_tables = [t.name for t in tables if t.name not in linked]
-    cells["primair"] = cells["verborgen"] & cells["waar"].between(1, k - 1)
-    result.cells = cells
-    result.equations = equations
-    if not intervals:
-        result.intervals = False
-        result.hidden = int(cells["verborgen"].sum())
-        result.primary = int(cells["primair"].sum())
-        result.hidden_total = int(cells.loc[cells["verborgen"], "waar"].fillna(0).sum())
-        result.seconds = time.perf_counter() - started
-        return result
-    hidden = _intervals(equations, cells, result, k, cache, exact)
-    result.intervals = exact
-    result.spread_only = not exact
-    low = np.ceil(hidden["ondergrens"] - _TOLERANCE)
-    high = np.floor(hidden["bovengrens"] + _TOLERANCE)
-    hidden["teruggerekend"] = (high - low) < 0.5
-    hidden["te_smal"] = hidden["primair"] & ~hidden["teruggerekend"] & ((high - low) < k)
-    result.hidden = len(hidden)
-    result.primary = int(hidden["primair"].sum())
-    result.hidden_total = int(hidden["waar"].fillna(0).sum())
-    result.recovered = int(hidden["teruggerekend"].sum())
-    result.narrow = int(hidden["te_smal"].sum())
-    failing = hidden[hidden["teruggerekend"] | hidden["te_smal"]]
-    result.failures = failing[
-        [
-            "cel_id",
-            "tabel",
-            "maat",
-            "sleutel",
-            "niveau",
-            "waar",
-            "ondergrens",
-            "bovengrens",
-            "primair",
-            "teruggerekend",
-            "bindend",
-        ]
-    ].reset_index(drop=True)
+    system = build_system(conn, contract, relations=relations, truth=truth, regions=regions)
+    cells = system.cells
+    result = AuditResult(
+        cells=len(cells),
+        identities=int(system.equations["vgl_nr"].nunique()) if not system.equations.empty else 0,
+        identity_kinds=system.identity_kinds,
+        wrong_identities=system.wrong_identities,
+        unlinked_tables=system.unlinked_tables,
+    )
+    truth_values = cells["waar"].fillna(0).to_numpy(dtype=float)
+    small = (truth_values >= 1) & (truth_values <= k - 1) & cells["waarde"].notna().to_numpy()
+    result.small = int(small.sum())
+    matrix = system.matrix()
+    low, high = count_bounds(cells, policy)
+    valid = cells["waarde"].notna().to_numpy()
+    low[~valid], high[~valid] = 0.0, 0.0  # no figure: not in any kept equation
+    propagate(matrix, low, high)
+    pinned = small & (high - low < 0.5)
+    seen_low = truth_values.copy()
+    seen_high = truth_values.copy()
+    open_cells = small & ~pinned
+    binding: dict[int, np.ndarray] = {}
+    free = high - low > 0.5
+    if open_cells.any():
+        cell_block, row_block = blocks_of(matrix, free)
+        fixed_part = matrix[:, ~free] @ low[~free]
+        sizes = []
+        for label in np.unique(cell_block[open_cells]):
+            cols = np.flatnonzero(cell_block == label)
+            rows = np.flatnonzero(row_block == label)
+            sizes.append(len(cols))
+            block = _Block(matrix[rows][:, cols], -fixed_part[rows], low[cols], high[cols])
+            _solve(block, cols, open_cells, truth_values, seen_low, seen_high, low, high, k, pinned, binding, rows)
+            result.lps += block.lps
+        result.blocks, result.largest_block = len(sizes), max(sizes, default=0)
+    result.pinned = int(pinned.sum())
+    # shown to lie in 1 … k−1 (without their value): both the outer bounds and every point seen inside
+    result.shown_small = int((small & ~pinned & (low >= 1) & (high <= k - 1)).sum())
+    failures = cells[pinned].copy()
+    failures["ondergrens"], failures["bovengrens"] = low[pinned], high[pinned]
+    result.failures = failures[["cel_id", "tabel", "maat", "sleutel", "niveau", "waar", "ondergrens", "bovengrens"]]
+    result.redraw_identities = _redraw_identities(system, pinned, binding)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _solve(
+    block: _Block,
+    cols: np.ndarray,
+    open_cells: np.ndarray,
+    truth: np.ndarray,
+    seen_low: np.ndarray,
+    seen_high: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    k: int,
+    pinned: np.ndarray,
+    binding: dict[int, np.ndarray],
+    rows: np.ndarray,
+) -> None:
+    """Settle the small counts of one block: group LPs, then one LP per count still unmoved.
+
+    A count is safe once a feasible table with another value was seen. The LPs also tighten the
+    outer bounds to the exact interval of each single-LP count (for `shown_small`)."""
+
+    def see(point: np.ndarray) -> None:
+        np.minimum.at(seen_low, cols, point)
+        np.maximum.at(seen_high, cols, point)
+
+    def unmoved() -> np.ndarray:
+        local = open_cells[cols] & (seen_high[cols] - seen_low[cols] < 0.5)
+        return local
+
+    rng = np.random.default_rng(0)  # fixed: the same publication takes the same steps
+    for round_number in range(_GROUP_ROUNDS):
+        todo = unmoved()
+        if not todo.any():
+            break
+        before = int(todo.sum())
+        weight = todo.astype(float) * (rng.random(block.n) + 0.5)
+        if round_number % 2:
+            weight *= rng.choice([-1.0, 1.0], block.n)
+        point = block.optimum(weight, maximize=True)
+        if point is None:
+            return
+        see(point)
+        point = block.optimum(weight, maximize=False)
+        if point is not None:
+            see(point)
+        if round_number > 1 and before - int(unmoved().sum()) < max(1, 0.02 * before):
+            break
+    unit = np.zeros(block.n)
+    for local in np.flatnonzero(unmoved()):
+        if seen_high[cols[local]] - seen_low[cols[local]] >= 0.5:
+            continue
+        unit[local] = 1.0
+        for maximize in (True, False):
+            point = block.optimum(unit, maximize=maximize)
+            if point is None:
+                break
+            see(point)
+            value = point[local]
+            if maximize:
+                high[cols[local]] = min(high[cols[local]], np.floor(value + _TOLERANCE))
+            else:
+                low[cols[local]] = max(low[cols[local]], np.ceil(value - _TOLERANCE))
+            if seen_high[cols[local]] - seen_low[cols[local]] >= 0.5:
+                break
+        else:
+            pinned[cols[local]] = True
+            binding[int(cols[local])] = rows[block.binding_rows()]
+        unit[local] = 0.0
+
+
+def _redraw_identities(system: System, pinned: np.ndarray, binding: dict[int, np.ndarray]) -> list[str]:
+    """The identities of the rounded cells in the equations that pin a count (its binding
+    equations where the LP named them, else every equation it is in), the count included."""
+    if not pinned.any():
+        return []
+    eq = system.equations
+    cells = system.cells
+    rows: set[int] = set()
+    for position in np.flatnonzero(pinned):
+        named = binding.get(int(position))
+        if named is not None and len(named):
+            rows.update(int(r) for r in named)
+        else:
+            rows.update(int(r) for r in eq.loc[eq["pos"] == position, "vgl_nr"])
+    positions = set(eq.loc[eq["vgl_nr"].isin(rows), "pos"].astype(int)) | set(np.flatnonzero(pinned).tolist())
+    chosen = cells.iloc[sorted(positions)]
+    return sorted(set(chosen["identiteit"].dropna().astype(str)))

@@ -1,7 +1,8 @@
 """The published-tables contract (`data_contracts/published.yaml`) as typed objects.
 
-Publication, disclosure control and the quality gate all read tables, columns, types, k and
-the dominance threshold from here, so the contract stays the single source of truth.
+Publication, disclosure control and the quality gate all read tables, columns, types, k, the
+rounding base, the dominance threshold and the amounts' protection from here, so the contract
+stays the single source of truth.
 """
 
 from __future__ import annotations
@@ -113,12 +114,48 @@ class RankSpec:
 
 
 @dataclass(frozen=True)
+class IdentityPart:
+    """One part of a count's table-independent identity: a column's value or a fixed value."""
+
+    column: str | None = None
+    value: str | None = None
+    offset: int = 0  # added to an integer period column (last year's figure: -1)
+
+
+@dataclass(frozen=True)
+class CellIdentity:
+    """What a count is, whichever table shows it: the rounding draw depends on this (rounding.py).
+
+    Region level and code come from the table's region; `categorie` is a list of columns whose
+    `name=value` pairs name the category, or one fixed value (a total).
+    """
+
+    periode: IdentityPart
+    bron: IdentityPart
+    soort: IdentityPart
+    categorie: tuple[IdentityPart, ...]
+
+
+@dataclass(frozen=True)
+class DerivedSpec:
+    """A column computed from published counts (derived.py): `verandering` is
+    100 × (measure − other) / other with one decimal, `per_pct` is measure × 100 / other."""
+
+    column: str
+    kind: str
+    measure: str
+    other: str
+
+
+@dataclass(frozen=True)
 class DisclosureSpec:
     counts: tuple[str, ...]
     amounts: dict[str, str]  # amount column -> its count column
-    derived: dict[str, tuple[str, ...]]  # column -> measures it would reveal
+    derived: tuple[DerivedSpec, ...]
     groups: tuple[GroupSpec, ...]
     dominance: DominanceSpec | None
+    identity: dict[str, CellIdentity] = field(default_factory=dict)  # count column -> identity
+    publish_amounts: bool = True  # False: the amounts of this grain are never published (coarser grain)
     links: tuple[LinkSpec, ...] = ()
     rank: RankSpec | None = None
 
@@ -154,10 +191,13 @@ SUPPRESSED_FLAG = "onderdrukt"
 
 @dataclass(frozen=True)
 class PublicationPolicy:
-    min_cell_size: int
+    min_cell_size: int  # k
+    rounding_base: int  # b
     dominance_threshold: float
-    suppressed_levels: tuple[str, ...]
+    amount_protection_pct: float  # p
+    rounded_levels: tuple[str, ...]  # every count rounded; above them only counts 1 … k−1
     region_hierarchy: tuple[str, ...]
+    max_redraws: int = 5  # rounds of redraws where the audit pins a small count
 
 
 @dataclass(frozen=True)
@@ -280,14 +320,53 @@ def _link(value: dict[str, Any]) -> LinkSpec:
     )
 
 
+_IDENTITY_VALUE = re.compile(r"^[a-z0-9_]{1,40}$")
+
+
+def _part(value: Any) -> IdentityPart:
+    if isinstance(value, dict):
+        if "value" in value:
+            # becomes a SQL literal (rounding.py): only this strict pattern is accepted
+            if not _IDENTITY_VALUE.match(str(value["value"])):
+                raise ValueError(f"ongeldige waarde in een identiteit van het publicatiecontract: {value['value']!r}")
+            return IdentityPart(value=str(value["value"]))
+        identifier(str(value["column"]))
+        return IdentityPart(column=str(value["column"]), offset=int(value.get("offset", 0)))
+    identifier(str(value))
+    return IdentityPart(column=str(value))
+
+
+def _identity(value: dict[str, Any]) -> CellIdentity:
+    categorie = value.get("categorie", {"value": "totaal"})
+    parts = categorie if isinstance(categorie, list) else [categorie]
+    return CellIdentity(
+        periode=_part(value["periode"]),
+        bron=_part(value["bron"]),
+        soort=_part(value["soort"]),
+        categorie=tuple(_part(p) for p in parts),
+    )
+
+
+def _derived(column: str, value: dict[str, Any]) -> DerivedSpec:
+    if value.get("kind") not in ("verandering", "per_pct"):
+        raise ValueError(f"onbekende afgeleide kolom {column!r} in het publicatiecontract: {value.get('kind')!r}")
+    return DerivedSpec(column=column, kind=value["kind"], measure=value["measure"], other=value["other"])
+
+
 def _disclosure(value: dict[str, Any] | None) -> DisclosureSpec | None:
     if value is None:
         return None
     dominance = value.get("dominance")
+    identity = {count: _identity(spec) for count, spec in (value.get("identity") or {}).items()}
+    missing = [c for c in value["counts"] if c not in identity]
+    if missing:
+        raise ValueError(f"disclosure noemt geen identiteit voor {', '.join(missing)} in het publicatiecontract")
     spec = DisclosureSpec(
         counts=tuple(value["counts"]),
         amounts=dict(value.get("amounts") or {}),
-        derived={k: tuple(v) for k, v in (value.get("derived") or {}).items()},
+        derived=tuple(_derived(c, v) for c, v in (value.get("derived") or {}).items()),
+        identity=identity,
+        publish_amounts=bool(value.get("publishAmounts", True)),
         groups=tuple(
             GroupSpec(
                 kind=g["kind"],
@@ -338,8 +417,9 @@ def _table(obj: SchemaObject) -> PublishedTable:
     names = set(table.column_names)
     if table.disclosure is not None:
         d = table.disclosure
-        revealed = (m for ms in d.derived.values() for m in ms)
-        mentioned = {*d.counts, *d.amounts, *d.amounts.values(), *d.derived, *revealed}
+        revealed = (c for spec in d.derived for c in (spec.column, spec.measure, spec.other))
+        identities = (p.column for i in d.identity.values() for p in (i.periode, i.bron, i.soort, *i.categorie))
+        mentioned = {*d.counts, *d.amounts, *d.amounts.values(), *revealed, *(c for c in identities if c)}
         mentioned |= {m.measure for link in d.links for m in link.measures}
         mentioned |= {c for g in d.groups for c in (g.column, g.measure, g.of) if c}
         if d.rank:
@@ -389,9 +469,12 @@ def parse_published_contract(path: Path) -> PublishedContract:
         version=model.version,
         policy=PublicationPolicy(
             min_cell_size=int(policy["minCellSize"]),
+            rounding_base=int(policy.get("roundingBase", 5)),
             dominance_threshold=float(policy["dominanceThreshold"]),
-            suppressed_levels=tuple(policy["suppressedLevels"]),
+            amount_protection_pct=float(policy.get("amountProtectionPct", 15)),
+            rounded_levels=tuple(policy["roundedLevels"]),
             region_hierarchy=tuple(policy["regionHierarchy"]),
+            max_redraws=int(policy.get("maxRedraws", 5)),
         ),
         tables=tables,
         minimum_reader_version=reader,

@@ -27,15 +27,13 @@ import duckdb
 
 from dvcc_pipeline.config import REPO_ROOT, Settings, get_settings
 from dvcc_pipeline.faults import checkpoint
-from dvcc_pipeline.publication.audit import audited_tables
 from dvcc_pipeline.publication.contract import (
     PublishedContract,
     PublishedTable,
     identifier,
     load_published_contract,
 )
-from dvcc_pipeline.publication.disclosure import DisclosureStats, apply_disclosure
-from dvcc_pipeline.publication.protection import ProtectionResult, protect_publication, protection_store
+from dvcc_pipeline.publication.control import ControlResult, protect_publication, store_path
 
 PUBLICATION_TABLE = "publicatie"
 ACCEPTED_STATUSES = ("geaccepteerd", "geaccepteerd_met_afkeur")
@@ -43,13 +41,18 @@ REGIONS_TABLE = "dim_gemeente"
 REGISTRATIONS = ("intermediate", "int_meldingen")
 PREVIEW_TABLE = "ind_delictsvormen_jaar"
 PREVIEW_YEAR = 2024
-# the interval audit's figures that go into the publicatie row
+# disclosure control's figures that go into the publicatie row (ControlResult.figures)
 AUDIT_COLUMNS = (
-    "cellen_onderdrukt",
-    "cellen_terug_te_rekenen",
-    "cellen_te_smal",
-    "cellen_niet_aangetoond",
+    "cellen_afgerond",
+    "cellen_veranderd",
+    "aantallen_vastgepind",
+    "aantallen_vastgepind_voor_hertrekking",
+    "aantallen_klein_aangetoond",
+    "bedragen_verborgen",
+    "bedragen_te_smal",
+    "hertrekrondes",
     "identiteiten",
+    "duur_s",
 )
 # Every table takes at least one block; with DuckDB's default 256 kB blocks a small extract is
 # as large as the whole publication. The smallest block size keeps extracts small and is read
@@ -64,12 +67,11 @@ class PublicationResult:
     publicatie_id: str
     path: Path
     row_counts: dict[str, int]
-    disclosure: list[DisclosureStats]
     leveringen: int
     seconds: float
     preview_markdown: str = ""
     parquet: list[Path] = field(default_factory=list)
-    protection: ProtectionResult | None = None
+    control: ControlResult | None = None
 
 
 def parquet_dir(settings: Settings) -> Path:
@@ -126,7 +128,7 @@ def _write_publication_row(
     publicatie_id: str,
     checks: tuple[int | None, int | None],
     code_versie: str,
-    audit: dict[str, int | float],
+    audit: dict[str, int | float | None],
 ) -> int:
     """Carry the history over from the live file and add this publication; returns #deliveries."""
     table = contract.table(PUBLICATION_TABLE)
@@ -170,7 +172,7 @@ def _write_publication_row(
             leveringen,
             checks[0],
             checks[1],
-            *(audit[name] for name in AUDIT_COLUMNS),
+            *(audit.get(name) for name in AUDIT_COLUMNS),
         ],
     )
     return len(leveringen)
@@ -183,8 +185,7 @@ def _build(
     publicatie_id: str,
     checks: tuple[int | None, int | None],
     code_versie: str,
-) -> tuple[list[DisclosureStats], int, ProtectionResult]:
-    stats: list[DisclosureStats] = []
+) -> tuple[int, ControlResult]:
     with duckdb.connect(str(path), config={"storage_compatibility_version": contract.storage_version}) as conn:
         conn.execute("ATTACH ? AS wh (READ_ONLY)", [str(settings.warehouse_path)])
         registrations = (
@@ -192,45 +193,30 @@ def _build(
             if _relation_exists(conn, "wh", *REGISTRATIONS)
             else None
         )
-        regions = f"wh.marts.{identifier(REGIONS_TABLE)}"
-        written: dict[str, str] = {}  # the finished tables, for disclosure links between tables
-        for table in contract.publication_order:
-            source = f"wh.marts.{identifier(table.name)}"
+        sources = {t.name: f"wh.marts.{identifier(t.name)}" for t in contract.mart_tables}
+        for table in contract.mart_tables:
             if not _relation_exists(conn, "wh", "marts", table.name):
                 raise ValueError(f"mart {table.name} ontbreekt in het warehouse")
             if table.disclosure is None:
-                _copy_table(conn, table, source)
-            else:
-                stats.append(
-                    apply_disclosure(
-                        conn,
-                        table,
-                        contract.policy,
-                        source=source,
-                        target=f"main.{identifier(table.name)}",
-                        regions=regions,
-                        registrations=registrations,
-                        relations=written,
-                    )
-                )
-            written[table.name] = f"main.{identifier(table.name)}"
-        protection = protect_publication(
+                _copy_table(conn, table, sources[table.name])
+        control = protect_publication(
             conn,
             contract,
-            relations=written,
-            truth={t.name: f"wh.marts.{identifier(t.name)}" for t in audited_tables(contract)},
-            regions=regions,
-            store=protection_store(settings.warehouse_path),
-            exact=settings.exact_audit,
+            sources=sources,
+            targets={t.name: f"main.{identifier(t.name)}" for t in contract.mart_tables},
+            regions=f"wh.marts.{identifier(REGIONS_TABLE)}",
+            registrations=registrations,
+            secret=settings.rounding_key,
+            store=store_path(settings.warehouse_path),
         )
-        if settings.exact_audit and not protection.after.passed:
-            raise ValueError(f"intervalaudit faalt ({protection.after.summary()}); de publicatie gaat niet door")
+        if not control.passed:
+            raise ValueError(f"onthullingscontrole faalt ({control.summary()}); de publicatie gaat niet door")
         deliveries = _write_publication_row(
-            conn, contract, settings.published_path, publicatie_id, checks, code_versie, protection.after.figures()
+            conn, contract, settings.published_path, publicatie_id, checks, code_versie, control.figures()
         )
         conn.execute("DETACH wh")
         conn.execute("CHECKPOINT")
-    return stats, deliveries, protection
+    return deliveries, control
 
 
 def _fsync(path: Path) -> None:
@@ -306,7 +292,7 @@ def publish(
     publicatie_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     next_path = settings.published_dir / f".published.{publicatie_id}.duckdb"
     try:
-        stats, deliveries, protection = _build(
+        deliveries, control = _build(
             next_path, settings, contract, publicatie_id, (checks_passed, checks_total), code_versie or code_version()
         )
         row_counts = _row_counts(next_path, contract)
@@ -322,12 +308,11 @@ def publish(
         publicatie_id=publicatie_id,
         path=settings.published_path,
         row_counts=row_counts,
-        disclosure=stats,
         leveringen=deliveries,
         seconds=round(time.perf_counter() - started, 3),
         preview_markdown=preview,
         parquet=parquet,
-        protection=protection,
+        control=control,
     )
 
 

@@ -18,10 +18,9 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from dvcc_pipeline.config import get_settings
-from dvcc_pipeline.publication.audit import audited_tables, interval_audit
+from dvcc_pipeline.publication.audit import audited_tables
 from dvcc_pipeline.publication.contract import PublishedContract, PublishedTable, identifier
-from dvcc_pipeline.publication.disclosure import apply_disclosure, disclosure_violations
-from dvcc_pipeline.publication.protection import ProtectionResult, protect_publication, protection_store
+from dvcc_pipeline.publication.control import ControlResult, protect_publication, store_path
 from dvcc_pipeline.publication.publish import ACCEPTED_STATUSES, REGIONS_TABLE, REGISTRATIONS
 
 # Year-on-year change (%) beyond which a district or eenheid figure is worth a second look,
@@ -189,170 +188,142 @@ RECONCILIATION = Suite(
 )
 
 
-# --- disclosure: what is about to be published has no visible small cell ------------------
+# --- disclosure: what is about to be published is rounded, protected and audited -----------
 
 
-def _suppressed_in_memory(
-    conn: duckdb.DuckDBPyConnection, contract: PublishedContract, table: PublishedTable | None = None
-) -> dict[str, str]:
+def _published_in_memory(conn: duckdb.DuckDBPyConnection, contract: PublishedContract) -> dict[str, str]:
     """The publication as it would be published, in the gate's in-memory database: table name ->
-    relation (suppressed ones in memory, the others in the marts).
+    relation (the tables with disclosure rules in memory, the others in the marts).
 
-    Every table is suppressed in publication order, then the audit-driven secondary suppression
-    runs over all of them together, exactly as `publish` does; this happens once per gate run
-    (the gate reads all suites over one connection), so every disclosure suite sees the final
-    publication. `table` is accepted for the callers that name the table they audit.
+    Disclosure control runs once per gate connection (all suites share it), exactly as
+    `publish` runs it; its audit findings are kept in the in-memory table `_dc_audit` for the
+    audit suite, and its decision in the store beside the warehouse for `publish`.
     """
-    del table
     relations = {t.name: f"marts.{identifier(t.name)}" for t in contract.mart_tables}
-    suppressed = [t for t in contract.publication_order if t.disclosure is not None]
-    for step in suppressed:
-        relations[step.name] = f"memory.main.{identifier(step.name)}"
+    for table in audited_tables(contract):
+        relations[table.name] = f"memory.main.{identifier(table.name)}"
     done = conn.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'memory' AND table_name = '_dc_beschermd'"
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'memory' AND table_name = '_dc_audit'"
     ).fetchone()[0]
     if done:
         return relations
-    registrations = "intermediate.int_meldingen" if _exists(conn, *REGISTRATIONS) else None
-    for step in suppressed:
-        apply_disclosure(
-            conn,
-            step,
-            contract.policy,
-            source=f"marts.{identifier(step.name)}",
-            target=relations[step.name],
-            regions=f"marts.{identifier(REGIONS_TABLE)}",
-            registrations=registrations,
-            relations=relations,
-        )
+    settings = get_settings()
     warehouse = conn.execute("SELECT path FROM duckdb_databases() WHERE database_name = 'wh'").fetchone()
-    _PROTECTION[id(conn)] = protect_publication(
+    control = protect_publication(
         conn,
         contract,
-        relations=relations,
-        truth=_truth(contract),
+        sources={t.name: f"marts.{identifier(t.name)}" for t in contract.mart_tables},
+        targets=relations,
         regions=f"marts.{identifier(REGIONS_TABLE)}",
-        store=protection_store(Path(warehouse[0])) if warehouse and warehouse[0] else None,
-        exact=get_settings().exact_audit,
+        registrations="intermediate.int_meldingen" if _exists(conn, *REGISTRATIONS) else None,
+        secret=settings.rounding_key,
+        store=store_path(Path(warehouse[0])) if warehouse and warehouse[0] else None,
     )
-    conn.execute("CREATE TABLE memory.main._dc_beschermd AS SELECT 1 AS klaar")
+    _keep_findings(conn, control)
     return relations
 
 
-# The protection computed over a gate connection (by id), so the audit suite reads its final
-# exact audit instead of auditing the same publication once more.
-_PROTECTION: dict[int, ProtectionResult] = {}
-
-
-def _truth(contract: PublishedContract) -> dict[str, str]:
-    return {t.name: f"marts.{identifier(t.name)}" for t in audited_tables(contract)}
-
-
-def _disclosure_frame(table: PublishedTable, contract: PublishedContract) -> Frame:
-    def frame(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-        relations = _suppressed_in_memory(conn, contract, table)
-        cells, groups = disclosure_violations(
-            conn,
-            table,
-            contract.policy,
-            published=relations[table.name],
-            regions=f"marts.{identifier(REGIONS_TABLE)}",
-            relations=relations,
+def _keep_findings(conn: duckdb.DuckDBPyConnection, control: ControlResult) -> None:
+    """The audit's findings as rows of `memory.main._dc_audit` (soort, plaats, interval, fout)."""
+    audit = control.audit
+    rows = [
+        (
+            "klein aantal exact terug te rekenen",
+            f"{f.tabel}.{f.maat} {f.niveau} {f.sleutel}",
+            f"{f.ondergrens:g} … {f.bovengrens:g}",
+            True,
         )
-        return conn.execute(
-            f"""SELECT 'zichtbare kleine cel' AS soort,
-                       regio_niveau || ' ' || regio_code || ' cel ' || cel_id AS plaats,
-                       CAST(aantal AS BIGINT) AS waarde, klein AS fout FROM {cells}
-                UNION ALL
-                SELECT 'groep met één onderdrukte cel (ter informatie; de intervalaudit beslist)', groep,
-                       onderdrukt_in_groep, false
-                FROM {groups} WHERE lek"""
-        ).df()
-
-    return frame
+        for f in audit.failures.itertuples()
+    ]
+    rows += [
+        ("bedrag te nauw te schatten", f"{f.tabel}.{f.maat} {f.niveau} {f.sleutel}", "", True)
+        for f in control.amounts.failures.itertuples()
+    ]
+    rows += [
+        ("identiteit", kind, f"{n['vergelijkingen']} vergelijkingen, {n['fout']} fout", n["fout"] > 0)
+        for kind, n in sorted(audit.identity_kinds.items())
+    ]
+    rows += [("tabel zonder koppeling", name, "", True) for name in audit.unlinked_tables]
+    rows.append(("samenvatting", str(control.figures()), "", False))
+    conn.execute("CREATE TABLE memory.main._dc_audit (soort VARCHAR, plaats VARCHAR, interval VARCHAR, fout BOOLEAN)")
+    conn.executemany("INSERT INTO memory.main._dc_audit VALUES (?, ?, ?, ?)", rows)
 
 
 def _audit_frame(contract: PublishedContract) -> Frame:
     def frame(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-        relations = _suppressed_in_memory(conn, contract)
-        # The protection ends with an exact audit of the final publication: its verdict is this
-        # suite's (a publication protected earlier is audited again, not trusted).
-        protection = _PROTECTION.pop(id(conn), None)
-        exact = get_settings().exact_audit or not (protection is not None and protection.after.spread_only)
-        if protection is None or protection.reused:
-            regions = f"marts.{identifier(REGIONS_TABLE)}"
-            audit = interval_audit(
-                conn, contract, relations=relations, truth=_truth(contract), regions=regions, exact=exact
-            )
-        else:
-            audit = protection.after
-        exact = not audit.spread_only
-        rows = [
-            {
-                "soort": ("terug te rekenen" if f.teruggerekend else "interval smaller dan k")
-                if exact
-                else "bescherming niet aangetoond (snelle audit)",
-                "plaats": f"{f.tabel}.{f.maat} {f.niveau} {f.sleutel}",
-                "interval": f"{f.ondergrens:g} … {f.bovengrens:g}" if exact else "",
-                "fout": True,
-            }
-            for f in audit.failures.itertuples()
-        ]
-        rows += [
-            {
-                "soort": "identiteit",
-                "plaats": kind,
-                "interval": f"{n['gecontroleerd']} zichtbaar nagerekend, {n['fout']} fout",
-                "fout": n["fout"] > 0,
-            }
-            for kind, n in sorted(audit.identity_kinds.items())
-        ]
-        rows += [
-            {"soort": "tabel zonder koppeling", "plaats": name, "interval": "", "fout": True}
-            for name in audit.unlinked_tables
-        ]
-        rows.append({"soort": "samenvatting", "plaats": str(audit.figures()), "interval": "", "fout": False})
-        import pandas as pd
-
-        return pd.DataFrame(rows)
+        _published_in_memory(conn, contract)
+        return conn.execute("SELECT * FROM memory.main._dc_audit").df()
 
     return frame
 
 
 def _interval_audit(contract: PublishedContract) -> Suite:
-    exact = get_settings().exact_audit
-    mode = (
-        "Strikt (DVCC_EXACT_AUDIT=1): altijd exact, blokkeert de publicatie."
-        if exact
-        else "Standaard: exact waar de snelle audit weinig open cellen laat, anders de snelle cijfers; "
-        "een waarschuwing, geen blokkade."
-    )
+    policy = contract.policy
     return Suite(
         check="intervalaudit",
         asset="ind_totalen",
         description=(
-            "Intervalaudit over alle gepubliceerde tabellen samen: geen onderdrukte cel is exact terug te "
-            f"rekenen, geen klein aantal heeft een marge smaller dan {contract.policy.min_cell_size}, en elke "
-            f"optelrelatie uit het contract klopt op de zichtbare cijfers. {mode}"
+            "Intervalaudit over alle gepubliceerde tabellen samen (afgeronde aantallen met hun marge, "
+            f"exacte aantallen, verborgen bedragen): geen aantal van 1 tot {policy.min_cell_size} is exact "
+            f"terug te rekenen, geen verborgen bedrag is nauwer dan {policy.amount_protection_pct:g}% te "
+            "schatten, en elke optelrelatie uit het contract klopt op de echte cijfers. Blokkeert de publicatie."
         ),
         frame=_audit_frame(contract),
         expectations=lambda: [_gx().ExpectColumnValuesToBeInSet(column="fout", value_set=[False])],
         index_columns=["soort", "plaats", "interval"],
-        blocking=exact,
     )
 
 
-def _disclosure(table: PublishedTable, contract: PublishedContract) -> Suite:
+def _rounding_frame(table: PublishedTable, contract: PublishedContract) -> Frame:
+    """Every count as it would be published next to its true value: a NULL count, a count below
+    eenheid that is no multiple of b or further than b−1 from the truth, or an eenheid count of
+    k or more that differs from the truth is a failing row."""
+    policy = contract.policy
+    assert table.disclosure is not None
+
+    def frame(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+        relations = _published_in_memory(conn, contract)
+        assert table.region is not None
+        level = f"p.{identifier(table.region.level_column)}" if table.region.level_column else "$niveau"
+        keys = " AND ".join(f"p.{identifier(c)} IS NOT DISTINCT FROM m.{identifier(c)}" for c in table.primary_key)
+        label = " || ' | ' || ".join(f"coalesce(CAST(p.{identifier(c)} AS VARCHAR), '∅')" for c in table.primary_key)
+        parts = []
+        for count in table.disclosure.counts:
+            published, true = f"p.{identifier(count)}", f"m.{identifier(count)}"
+            parts.append(
+                f"""SELECT '{count}' AS maat, {label} AS plaats, CAST({published} AS BIGINT) AS gepubliceerd,
+                           ({true} IS NOT NULL AND {published} IS NULL)
+                           OR (list_contains($afgerond, {level})
+                               AND ({published} % $b <> 0 OR abs({published} - {true}) > $b - 1))
+                           OR (NOT list_contains($afgerond, {level}) AND {true} >= $k AND {published} <> {true})
+                           AS fout
+                    FROM {relations[table.name]} AS p JOIN marts.{identifier(table.name)} AS m ON {keys}"""
+            )
+        named = {
+            "afgerond": list(policy.rounded_levels),
+            "b": int(policy.rounding_base),
+            "k": int(policy.min_cell_size),
+        }
+        if not table.region.level_column:
+            named["niveau"] = table.region.level
+        return conn.execute(" UNION ALL ".join(parts), named).df()
+
+    return frame
+
+
+def _rounding(table: PublishedTable, contract: PublishedContract) -> Suite:
+    policy = contract.policy
     return Suite(
-        check="geen_kleine_cellen",
+        check="afronding",
         asset=table.name,
         description=(
-            f"Na onthullingscontrole is geen aantal 1 tot {contract.policy.min_cell_size} zichtbaar. Of een "
-            "onderdrukte cel terug te rekenen is, beslist de intervalaudit."
+            "Na onthullingscontrole is elk aantal gevuld; onder eenheidsniveau een veelvoud van "
+            f"{policy.rounding_base} dat hoogstens {policy.rounding_base - 1} van het echte aantal afwijkt, "
+            f"op eenheidsniveau vanaf {policy.min_cell_size} gelijk aan het echte aantal."
         ),
-        frame=_disclosure_frame(table, contract),
+        frame=_rounding_frame(table, contract),
         expectations=lambda: [_gx().ExpectColumnValuesToBeInSet(column="fout", value_set=[False])],
-        index_columns=["soort", "plaats", "waarde"],
+        index_columns=["maat", "plaats", "gepubliceerd"],
     )
 
 
@@ -422,7 +393,7 @@ def all_suites(contract: PublishedContract) -> list[Suite]:
     """The gate: structure of every published mart, then the cross-table and disclosure checks."""
     suites = [_structure(t) for t in contract.mart_tables]
     suites += [COMPLETENESS, RECONCILIATION]
-    suites += [_disclosure(t, contract) for t in contract.mart_tables if t.disclosure is not None]
+    suites += [_rounding(t, contract) for t in audited_tables(contract)]
     suites.append(_interval_audit(contract))
     suites += [PLAUSIBILITY, FRESHNESS]
     return suites

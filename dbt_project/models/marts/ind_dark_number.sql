@@ -98,6 +98,8 @@ final as (
         cast(delictgroep as varchar) as delictgroep,
         cast(aangiften as bigint) as aangiften,
         cast(pct as decimal(10, 1)) as aangiftebereidheid_pct,
+        cast(pct_ondergrens as decimal(10, 1)) as aangiftebereidheid_ondergrens,
+        cast(pct_bovengrens as decimal(10, 1)) as aangiftebereidheid_bovengrens,
         cast(vm_jaar as integer) as vm_jaar,
         cast(case
             when pct is null then null
