@@ -46,7 +46,7 @@ def write_reports(
     if not settings.published_path.exists():
         return []
     policy = load_published_contract().policy
-    k, base = policy.min_cell_size, getattr(policy, "rounding_base", 5)  # TODO(merge issue-21): policy.rounding_base
+    k, base = policy.min_cell_size, policy.rounding_base
     with connect(settings.published_path) as conn:
         quarters = published_quarters(conn)
         if not quarters:
