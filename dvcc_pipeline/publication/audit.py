@@ -25,7 +25,7 @@ The same cells and equations, over amounts, serve the amounts' protection (amoun
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import duckdb
@@ -40,7 +40,7 @@ from dvcc_pipeline.publication.disclosure import create_region_tables
 from dvcc_pipeline.publication.rounding import identity_sql
 
 _TOLERANCE = 1e-6
-_GROUP_ROUNDS = 12  # group LPs per block before single LPs
+_GROUP_ROUNDS = 6  # LPs over a whole block for the counts the restricted LPs left unmoved
 _PROPAGATION_ROUNDS = 60
 
 
@@ -465,6 +465,7 @@ class _Block:
         lp.a_matrix_.value_ = csc.data
         self.solver = highspy.Highs()
         self.solver.setOptionValue("output_flag", False)
+        self.solver.setOptionValue("presolve", "off")
         self.solver.passModel(lp)
         self.lps = 0
 
@@ -480,6 +481,33 @@ class _Block:
     def binding_rows(self) -> np.ndarray:
         duals = np.asarray(self.solver.getSolution().row_dual)
         return np.flatnonzero(np.abs(duals) > _TOLERANCE)
+
+
+class _Restricted:
+    """LPs over a set of cells, every other cell held at its true value.
+
+    The truth is a feasible table, so any solution of such an LP is a feasible table of the whole
+    publication: a count it moves is not pinned. Sound, and far cheaper than an LP over a whole
+    block; a count no restricted LP moves gets the block's own LPs."""
+
+    def __init__(self, matrix: csr_matrix, low: np.ndarray, high: np.ndarray, truth: np.ndarray) -> None:
+        self.csr, self.csc = matrix, matrix.tocsc()
+        self.low, self.high, self.truth = low, high, truth
+        self.lps = 0
+
+    def block(self, cells: np.ndarray) -> _Block:
+        rows = np.unique(self.csc[:, cells].indices)
+        outside = self.truth.copy()
+        outside[cells] = 0.0
+        part = self.csr[rows]
+        return _Block(part[:, cells], -(part @ outside), self.low[cells], self.high[cells])
+
+    def push(self, cells: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
+        """One LP over `cells` (sorted) maximising weight · x; the feasible table's values there."""
+        block = self.block(cells)
+        point = block.optimum(weight, maximize=True)
+        self.lps += block.lps
+        return point
 
 
 def blocks_of(matrix: csr_matrix, free: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -536,13 +564,20 @@ def interval_audit(
         cell_block, row_block = blocks_of(matrix, free)
         fixed_part = matrix[:, ~free] @ low[~free]
         sizes = []
+        restricted = _Restricted(matrix, low, high, truth_values)
+        steps = _region_groups(conn, cells, policy)
         for label in np.unique(cell_block[open_cells]):
             cols = np.flatnonzero(cell_block == label)
             rows = np.flatnonzero(row_block == label)
             sizes.append(len(cols))
-            block = _Block(matrix[rows][:, cols], -fixed_part[rows], low[cols], high[cols])
-            _solve(block, cols, open_cells, truth_values, seen_low, seen_high, low, high, k, pinned, binding, rows)
-            result.lps += block.lps
+
+            def block_of(cols: np.ndarray = cols, rows: np.ndarray = rows) -> _Block:
+                return _Block(matrix[rows][:, cols], -fixed_part[rows], low[cols], high[cols])
+
+            groups = [[cols[step[cols] == g] for g in np.unique(step[cols[open_cells[cols]]])] for step in steps]
+            result.lps += _solve(
+                block_of, restricted, groups, cols, open_cells, seen_low, seen_high, low, high, pinned, binding, rows
+            )
         result.blocks, result.largest_block = len(sizes), max(sizes, default=0)
     result.pinned = int(pinned.sum())
     # shown to lie in 1 … k−1 (without their value): both the outer bounds and every point seen inside
@@ -556,71 +591,106 @@ def interval_audit(
 
 
 def _solve(
-    block: _Block,
+    block_of: Callable[[], _Block],
+    restricted: _Restricted,
+    groups: list[np.ndarray],
     cols: np.ndarray,
     open_cells: np.ndarray,
-    truth: np.ndarray,
     seen_low: np.ndarray,
     seen_high: np.ndarray,
     low: np.ndarray,
     high: np.ndarray,
-    k: int,
     pinned: np.ndarray,
     binding: dict[int, np.ndarray],
     rows: np.ndarray,
-) -> None:
-    """Settle the small counts of one block: group LPs, then one LP per count still unmoved.
+) -> int:
+    """Settle the small counts of one block; returns the number of LPs.
 
-    A count is safe once a feasible table with another value was seen. The LPs also tighten the
-    outer bounds to the exact interval of each single-LP count (for `shown_small`)."""
+    A count is safe once a feasible table with another value was seen. First LPs restricted to
+    ever larger groups of cells (`groups`: each a list of cell sets, e.g. per basisteam, then per
+    district), each pushing the open counts one way at random and then the other way; then LPs
+    over the whole block for the counts still unmoved, and for each count those leave unmoved
+    its own minimum and maximum (its exact interval; pinned when it cannot move)."""
 
-    def see(point: np.ndarray) -> None:
-        np.minimum.at(seen_low, cols, point)
-        np.maximum.at(seen_high, cols, point)
+    def see(where: np.ndarray, point: np.ndarray) -> None:
+        np.minimum.at(seen_low, where, point)
+        np.maximum.at(seen_high, where, point)
 
-    def unmoved() -> np.ndarray:
-        local = open_cells[cols] & (seen_high[cols] - seen_low[cols] < 0.5)
-        return local
+    def unmoved(where: np.ndarray) -> np.ndarray:
+        return open_cells[where] & (seen_high[where] - seen_low[where] < 0.5)
 
     rng = np.random.default_rng(0)  # fixed: the same publication takes the same steps
-    for round_number in range(_GROUP_ROUNDS):
-        todo = unmoved()
-        if not todo.any():
-            break
+    for level in groups:
+        for cells in level:
+            sign = rng.choice([-1.0, 1.0], len(cells))
+            for _ in range(2):
+                todo = unmoved(cells)
+                if not todo.any():
+                    break
+                point = restricted.push(cells, todo * sign * (rng.random(len(cells)) + 0.5))
+                if point is None:
+                    break
+                see(cells, point)
+                sign = -sign
+    lps = restricted.lps
+    restricted.lps = 0
+    if not unmoved(cols).any():
+        return lps
+    block = block_of()
+    sign = rng.choice([-1.0, 1.0], block.n)
+    for _ in range(_GROUP_ROUNDS):
+        todo = unmoved(cols)
         before = int(todo.sum())
-        weight = todo.astype(float) * (rng.random(block.n) + 0.5)
-        if round_number % 2:
-            weight *= rng.choice([-1.0, 1.0], block.n)
-        point = block.optimum(weight, maximize=True)
+        if not before:
+            break
+        point = block.optimum(todo * sign * (rng.random(block.n) + 0.5), maximize=True)
         if point is None:
-            return
-        see(point)
-        point = block.optimum(weight, maximize=False)
-        if point is not None:
-            see(point)
-        if round_number > 1 and before - int(unmoved().sum()) < max(1, 0.02 * before):
+            break
+        see(cols, point)
+        sign = np.where(unmoved(cols), -sign, sign)
+        if before - int(unmoved(cols).sum()) < max(1, 0.1 * before):
             break
     unit = np.zeros(block.n)
-    for local in np.flatnonzero(unmoved()):
-        if seen_high[cols[local]] - seen_low[cols[local]] >= 0.5:
+    for local in np.flatnonzero(unmoved(cols)):
+        cell = cols[local]
+        if seen_high[cell] - seen_low[cell] >= 0.5:
             continue
         unit[local] = 1.0
         for maximize in (True, False):
             point = block.optimum(unit, maximize=maximize)
             if point is None:
                 break
-            see(point)
-            value = point[local]
+            see(cols, point)
             if maximize:
-                high[cols[local]] = min(high[cols[local]], np.floor(value + _TOLERANCE))
+                high[cell] = min(high[cell], np.floor(point[local] + _TOLERANCE))
             else:
-                low[cols[local]] = max(low[cols[local]], np.ceil(value - _TOLERANCE))
-            if seen_high[cols[local]] - seen_low[cols[local]] >= 0.5:
+                low[cell] = max(low[cell], np.ceil(point[local] - _TOLERANCE))
+            if seen_high[cell] - seen_low[cell] >= 0.5:
                 break
         else:
-            pinned[cols[local]] = True
-            binding[int(cols[local])] = rows[block.binding_rows()]
+            pinned[cell] = True
+            binding[int(cell)] = rows[block.binding_rows()]
         unit[local] = 0.0
+    return lps + block.lps
+
+
+def _region_groups(conn: duckdb.DuckDBPyConnection, cells: pd.DataFrame, policy: PublicationPolicy) -> list[np.ndarray]:
+    """For each cell the region whose subtree it is grouped in, per step: the region one level up
+    (a gemeente with its basisteam), then two levels up; the top level is its own group."""
+    parents = conn.execute("SELECT niveau, code, ouder_niveau, ouder_code FROM _dc_regio").df()
+    regions = cells[["niveau", "code"]].reset_index(drop=True)
+    steps = []
+    for _ in range(2):
+        up = regions.merge(parents, how="left", on=["niveau", "code"])
+        top = up["niveau"] == policy.region_hierarchy[-1]
+        regions = pd.DataFrame(
+            {
+                "niveau": up["ouder_niveau"].where(~top & up["ouder_niveau"].notna(), up["niveau"]),
+                "code": up["ouder_code"].where(~top & up["ouder_code"].notna(), up["code"]),
+            }
+        )
+        steps.append(pd.factorize(regions["niveau"] + "\x1f" + regions["code"])[0])
+    return steps
 
 
 def _redraw_identities(system: System, pinned: np.ndarray, binding: dict[int, np.ndarray]) -> list[str]:
