@@ -396,8 +396,9 @@ def _trend(d: ReportData) -> tuple[str, str, str]:
     table = (
         "<h3>Verandering per jaar: eigen registratie en vergelijkbare indeling</h3><table><tr><th>jaar</th><th>reeks"
         f'</th><th>indeling</th><th class="n">verandering t.o.v. vorig jaar</th></tr>{rows}</table>'
-        '<p class="note">Berekend uit de gepubliceerde jaaraantallen. '
-        f"“{NO_FIGURE}”: geen verandering te berekenen, want een jaar eerder was het aantal 0 of is er geen cijfer.</p>"
+        '<p class="note">Berekend uit de gepubliceerde jaaraantallen; bij kleine aantallen zegt een verandering '
+        f"weinig: van {d.base} naar 0 is al -100,0%. “{NO_FIGURE}”: geen verandering te berekenen, want een jaar "
+        "eerder was het aantal 0 of is er geen cijfer.</p>"
     )
     intro = (
         "Hoe het aantal aangiften en meldingen van online criminaliteit bij de politie per kwartaal verloopt, en hoe "
@@ -551,7 +552,8 @@ def _opvallend(profiel: Sequence[Profiel], dimensie: str, labels: dict[str, str]
         ]
         if shown:
             most = max(p.aantal or 0 for p in shown)
-            top = [labels.get(p.waarde, p.waarde) for p in shown if p.aantal == most]
+            largest = {p.waarde for p in shown if p.aantal == most}
+            top = [label for waarde, label in labels.items() if waarde in largest]
             zinnen.append(f"{BRON[bron]}: {top[0] if len(top) == 1 else ', '.join(top[:-1]) + ' en ' + top[-1]}")
     if not zinnen:
         return ""
