@@ -43,7 +43,8 @@ demo: install
 	rm -rf "$(DVCC_HOME)"
 	$(BIN)/dvcc demo
 
-# The browser tests drive Debian's Chromium (CI runs as root on Debian); never a downloaded browser.
+# The browser tests drive Debian's Chromium with Playwright's Python package (installed with the dev
+# extras, pointed at it by executable_path; CI runs as root on Debian); never `playwright install`.
 browser:
 	command -v chromium || (apt-get update && apt-get install -y chromium)
 

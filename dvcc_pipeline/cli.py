@@ -90,10 +90,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace):  # -> GenerationSummary (imported lazily)
+    from dvcc_pipeline.contracts import load_partners
     from dvcc_pipeline.demo.generator import generate
 
     settings = get_settings()
-    settings.ensure_dirs()
+    settings.ensure_dirs(load_partners())
     summary = generate(settings.home, scale=args.scale, seed=args.seed)
     print(f"Demoleveringen geschreven (schaal {summary.scale}, seed {summary.seed}):")
     files = summary.files_per_feed()
@@ -117,9 +118,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     progress = Progress()
     progress.start("Dagster en dbt laden")
+    from dvcc_pipeline.instance import get_instance, prepare_instance
+
+    prepare_instance(settings)  # DVCC_HOME, dagster.yaml and the paths dbt reads, before the definitions load
     from dvcc_pipeline.definitions import defs
     from dvcc_pipeline.headless import run_pipeline
-    from dvcc_pipeline.instance import get_instance
     from dvcc_pipeline.recovery import fail_dead_runs
     from dvcc_pipeline.summary import ledger_state, print_summary
 
@@ -381,7 +384,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--host", default="127.0.0.1", help="adres van de webserver (standaard 127.0.0.1)")
     p.add_argument("--port", type=int, default=3000, help="poort van de webserver (standaard 3000)")
-    p.add_argument("--onderdeel", choices=("webserver", "daemon"), help="alleen dit onderdeel (systemd-units)")
+    p.add_argument(
+        "--onderdeel", choices=("codeserver", "webserver", "daemon"), help="alleen dit onderdeel (systemd-units)"
+    )
     return parser
 
 
@@ -410,9 +415,8 @@ def _fault(exc: Exception) -> int:
     import duckdb
 
     from dvcc_pipeline.contracts import ContractError
-    from dvcc_pipeline.errors import describe
-    from dvcc_pipeline.store import WarehouseUnusable
-    from dvcc_pipeline.store.restore import RestoreError
+    from dvcc_pipeline.errors import WarehouseUnusable, describe
+    from dvcc_pipeline.ingestion.replay import RestoreError
 
     try:
         log_path = get_settings().home / "logs" / "dvcc.log"

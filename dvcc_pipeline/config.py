@@ -7,6 +7,7 @@ resources and the CLI always agree on which DuckDB file and which folders they u
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -16,6 +17,8 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 CONTRACTS_DIR = REPO_ROOT / "data_contracts"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 PARTNERS_FILE = CONTRACTS_DIR / "partners.yaml"
+CODE_LOCATION = "dvcc_pipeline"
+"""The code location's name (workspace.yaml, the service's code server, runs of `dvcc run`)."""
 
 
 def partners_file() -> Path:
@@ -66,8 +69,14 @@ class Settings:
     """Fault injection for the fault tests (`DVCC_FAULT`, e.g. `kill@laden`); never set in production."""
     dagster_pg_url: str | None = None
     """PostgreSQL for Dagster's own storage (runs, events, schedules); SQLite in DVCC_HOME when unset."""
-    sensor_interval_seconds: int = 30
-    """How often the landing and processing sensors look (the daemon's minimum interval)."""
+    sensor_interval_seconds: int = 5
+    """How often the landing and processing sensors look (the daemon's minimum interval; its
+    sensor loop itself turns every 5 s, so lower buys nothing)."""
+    storage_timeout_seconds: int = 300
+    """`dvcc serve` stops with exit code 1 when Dagster's storage (PostgreSQL) has been
+    unreachable this long, so systemd restarts it (`DVCC_STORAGE_TIMEOUT_SECONDS`)."""
+    log_max_bytes: int = 10 * 1024**2
+    """Size at which a log file of `dvcc serve` rotates (`DVCC_LOG_MAX_BYTES`; five old files kept)."""
     rounding_key: bytes = DEMO_ROUNDING_KEY.encode("utf-8")
     """`DVCC_ROUNDING_KEY`: the secret of the keyed rounding of published counts (rounding.py)."""
     rounding_key_is_demo: bool = True
@@ -132,6 +141,18 @@ class Settings:
         return self.home / "logs"
 
     @property
+    def dbt_target_dir(self) -> Path:
+        """dbt's state for this home: manifest, partial parse, each run's artifacts and dbt.log
+        (dagster-dbt gives every invocation a folder below it and puts its log there too), so
+        the installed code stays read-only and two homes never share a parse."""
+        return self.home / "dbt" / "target"
+
+    @property
+    def code_server_socket(self) -> Path:
+        """The Unix socket of the home's one code server (webserver, daemon and runs use it)."""
+        return self.dagster_home / "code-server.sock"
+
+    @property
     def bench_dir(self) -> Path:
         return self.home / "bench"
 
@@ -149,8 +170,11 @@ class Settings:
     def landing_for(self, feed_id: str) -> Path:
         return self.landing_dir / feed_id
 
-    def ensure_dirs(self) -> None:
-        """Create the folder layout of DVCC_HOME (idempotent)."""
+    def ensure_dirs(self, partner_ids: Iterable[str]) -> None:
+        """Create the folder layout of DVCC_HOME and a box per partner (idempotent).
+
+        The partner ids come from the caller (`contracts.load_partners()`): the registry is
+        checked against the contracts, and settings know nothing of contracts."""
         for path in (
             self.archive_dir,
             self.intake_dir,
@@ -165,14 +189,12 @@ class Settings:
         self.restricted_quarantine_dir.chmod(0o700)
         for feed_id in FEEDS:
             self.landing_for(feed_id).mkdir(parents=True, exist_ok=True)
-        self.ensure_boxes()
+        self.ensure_boxes(partner_ids)
 
-    def ensure_boxes(self) -> None:
-        """A box for every registered partner, with the modes above on what is new."""
-        from dvcc_pipeline.contracts.partners import load_partners  # the registry reads the contracts
-
+    def ensure_boxes(self, partner_ids: Iterable[str]) -> None:
+        """A box for every partner in `partner_ids`, with the modes above on what is new."""
         _make_dir(self.partners_dir, PARTNERS_MODE)
-        for partner_id in load_partners():
+        for partner_id in partner_ids:
             _make_dir(self.partners_dir / partner_id, BOX_MODE)
             _make_dir(self.box_in(partner_id), BOX_IN_MODE)
             _make_dir(self.box_out(partner_id), BOX_OUT_MODE)
@@ -202,7 +224,9 @@ def get_settings() -> Settings:
         max_file_bytes=int(os.environ.get("DVCC_MAX_FILE_BYTES", str(2 * 1024**3))),
         fault=os.environ.get("DVCC_FAULT") or None,
         dagster_pg_url=os.environ.get("DVCC_DAGSTER_PG_URL") or None,
-        sensor_interval_seconds=int(os.environ.get("DVCC_SENSOR_INTERVAL_SECONDS", "30")),
+        sensor_interval_seconds=int(os.environ.get("DVCC_SENSOR_INTERVAL_SECONDS", "5")),
+        storage_timeout_seconds=int(os.environ.get("DVCC_STORAGE_TIMEOUT_SECONDS", "300")),
+        log_max_bytes=int(os.environ.get("DVCC_LOG_MAX_BYTES", str(10 * 1024**2))),
         rounding_key=(rounding_key or DEMO_ROUNDING_KEY).encode("utf-8"),
         rounding_key_is_demo=rounding_key is None,
         **_reference_date(home),
@@ -227,13 +251,18 @@ def _reference_date(home: Path) -> dict[str, object]:
 def export_to_environment(settings: Settings) -> None:
     """Expose the derived paths to the tools that read the environment themselves.
 
-    dbt's profile reads ``DVCC_WAREHOUSE_PATH`` and Dagster reads ``DAGSTER_HOME``; both are
+    dbt's profile reads ``DVCC_WAREHOUSE_PATH``, dagster-dbt ``DBT_TARGET_PATH`` and Dagster
+    ``DAGSTER_HOME``; all are
     derived from ``DVCC_HOME`` here so there is still one source of truth. With PostgreSQL,
     Dagster reads the URL from ``DVCC_DAGSTER_PG_DRIVER_URL``, derived from ``DVCC_DAGSTER_PG_URL``.
     """
     os.environ["DVCC_HOME"] = str(settings.home)
     os.environ["DVCC_WAREHOUSE_PATH"] = str(settings.warehouse_path)
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    # dagster-dbt derives every invocation's target (and log) folder from this variable.
+    os.environ["DBT_TARGET_PATH"] = str(settings.dbt_target_dir)
+    # dbt's messages reach the run page as text: no terminal colour codes in them.
+    os.environ["DBT_USE_COLORS"] = "false"
     if settings.dagster_pg_url:
         os.environ[PG_DRIVER_URL_VARIABLE] = pg_driver_url(settings.dagster_pg_url)
 

@@ -1,11 +1,37 @@
-"""Assembles the Dagster code location; every piece is defined in its own module."""
+"""Assembles the Dagster code location; every piece is defined in its own module.
+
+Importing it writes nothing: the entry points that start Dagster (`dvcc run`, `dvcc serve`,
+`dvcc ui`) prepare DVCC_HOME and Dagster's instance first (`instance.prepare_instance`), and
+the code servers and run workers they start inherit the exported paths.
+"""
 
 import warnings
 
 import dagster as dg
 
-from dvcc_pipeline.config import get_settings
-from dvcc_pipeline.instance import prepare_instance
+from dvcc_pipeline.automation import PROCESSING_SENSOR
+from dvcc_pipeline.ingestion.assets import (
+    INGESTION_ASSETS,
+    INGESTION_JOBS,
+    LEDGER_ASSET,
+    ingestie,
+    landing_opruimen,
+)
+from dvcc_pipeline.ingestion.freshness import FRESHNESS_CHECKS, FRESHNESS_JOB, FRESHNESS_SCHEDULE
+from dvcc_pipeline.ingestion.retention_job import RETENTION_JOB, RETENTION_SCHEDULE
+from dvcc_pipeline.ingestion.sensors import LANDING_SENSORS
+from dvcc_pipeline.jobs import PROCESSING_JOB
+from dvcc_pipeline.proctitle import name_run_worker
+from dvcc_pipeline.publication.assets import PUBLICATION_ASSETS
+from dvcc_pipeline.quality.checks import QUALITY_CHECKS
+from dvcc_pipeline.recovery import runs_zonder_proces
+from dvcc_pipeline.reporting.assets import REPORT_ASSETS
+from dvcc_pipeline.transformation.assets import dvcc_dbt_assets
+from dvcc_pipeline.transformation.project import dbt_resource
+from dvcc_pipeline.warehouse import WarehouseResource
+
+# A run of the service executes in a spawned child of the code server: named `dvcc-run` in ps.
+name_run_worker()
 
 # No sensor here sets `owners`, but Dagster copies each sensor when it binds it to its jobs and
 # passes the empty list it stored (`SensorDefinition.with_attributes`), which trips its own beta
@@ -13,29 +39,6 @@ from dvcc_pipeline.instance import prepare_instance
 warnings.filterwarnings(
     "ignore", category=dg.BetaWarning, message=r"Parameter `owners` of initializer `SensorDefinition"
 )
-
-# DVCC_HOME's folders, Dagster's instance config and the derived paths (dbt, Dagster) first.
-prepare_instance(get_settings())
-
-from dvcc_pipeline.automation import PROCESSING_SENSOR  # noqa: E402
-from dvcc_pipeline.ingestion.assets import (  # noqa: E402
-    INGESTION_ASSETS,
-    INGESTION_JOBS,
-    LEDGER_ASSET,
-    ingestie,
-    landing_opruimen,
-)
-from dvcc_pipeline.ingestion.freshness import FRESHNESS_CHECKS, FRESHNESS_JOB, FRESHNESS_SCHEDULE  # noqa: E402
-from dvcc_pipeline.ingestion.retention_job import RETENTION_JOB, RETENTION_SCHEDULE  # noqa: E402
-from dvcc_pipeline.ingestion.sensors import LANDING_SENSORS  # noqa: E402
-from dvcc_pipeline.jobs import PROCESSING_JOB  # noqa: E402
-from dvcc_pipeline.publication.assets import PUBLICATION_ASSETS  # noqa: E402
-from dvcc_pipeline.quality.checks import QUALITY_CHECKS  # noqa: E402
-from dvcc_pipeline.recovery import runs_zonder_proces  # noqa: E402
-from dvcc_pipeline.reporting.assets import REPORT_ASSETS  # noqa: E402
-from dvcc_pipeline.transformation.assets import dvcc_dbt_assets  # noqa: E402
-from dvcc_pipeline.transformation.project import dbt_resource  # noqa: E402
-from dvcc_pipeline.warehouse import WarehouseResource  # noqa: E402
 
 defs = dg.Definitions(
     assets=[*INGESTION_ASSETS.values(), LEDGER_ASSET, dvcc_dbt_assets, *PUBLICATION_ASSETS, *REPORT_ASSETS],

@@ -1,7 +1,8 @@
 """Operational faults (disk, permissions, warehouse) as one Dutch line that says what to do.
 
 The traceback belongs in `logs/`; the operator reads which file or resource failed and the
-next step.
+next step. A leaf: every concern may raise or describe these faults, so this module imports
+nothing of the package.
 """
 
 from __future__ import annotations
@@ -12,8 +13,21 @@ from pathlib import Path
 
 import duckdb
 
-from dvcc_pipeline.ingestion.receipt import display_name
-from dvcc_pipeline.store.health import WarehouseUnusable, is_lock_error
+
+class WarehouseUnusable(Exception):
+    """The warehouse cannot be used; the message is one Dutch line saying what to do."""
+
+
+def is_lock_error(exc: BaseException) -> bool:
+    return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
+
+
+def display_name(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 shown as `\\xNN`, so a receipt can hold any name.
+
+    The file itself keeps its bytes; only what people read is escaped.
+    """
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def _resource(exc: OSError, fallback: str | Path | None) -> str:

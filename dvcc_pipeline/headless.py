@@ -21,9 +21,9 @@ from typing import Any
 
 import dagster as dg
 import duckdb
-from dagster._core.storage.tags import REPOSITORY_LABEL_TAG
 
-from dvcc_pipeline.config import FEEDS, Settings
+from dvcc_pipeline.config import CODE_LOCATION, FEEDS, Settings
+from dvcc_pipeline.contracts import load_partners
 from dvcc_pipeline.errors import describe
 from dvcc_pipeline.ingestion import (
     Fingerprint,
@@ -40,11 +40,12 @@ from dvcc_pipeline.jobs import PROCESSING_JOB, processing_scope
 from dvcc_pipeline.progress import Progress, Silent
 from dvcc_pipeline.publication.assets import PUBLISHED_KEY
 from dvcc_pipeline.recovery import process_tags
-from dvcc_pipeline.store import check_warehouse
+from dvcc_pipeline.warehouse import check_warehouse
 
-# The code location of workspace.yaml: the UI lists a job's runs by this label, so runs made
-# here show on Overview and Jobs as if launched from the UI.
-CODE_LOCATION = "dvcc_pipeline"
+# The UI lists a job's runs by the code location's label, so runs made here show on Overview
+# and Jobs as if launched from the UI. Dagster sets that tag on every run it launches from a
+# code location but exports no public constant or API for an in-process run: its string it is.
+REPOSITORY_LABEL_TAG = ".dagster/repository"
 
 
 def _run_tags() -> dict[str, str]:
@@ -231,7 +232,7 @@ def prepare_door(settings: Settings) -> list[str]:
     :class:`WarehouseUnusable`), and what a crash left is finished or undone.
     Returns what the operator should read."""
     check_warehouse(settings)
-    settings.ensure_dirs()
+    settings.ensure_dirs(load_partners())
     with duckdb.connect(str(settings.warehouse_path)) as conn:
         return reconcile(settings, conn).lines()
 

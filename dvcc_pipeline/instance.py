@@ -9,6 +9,7 @@ from __future__ import annotations
 import dagster as dg
 
 from dvcc_pipeline.config import Settings, export_to_environment
+from dvcc_pipeline.contracts import load_partners
 
 _SQLITE_STORAGE = """\
 storage:
@@ -24,6 +25,8 @@ storage:
       env: DVCC_DAGSTER_PG_DRIVER_URL
 """
 
+# The storage classes are named by module path, as Dagster's dagster.yaml reference names them;
+# that is configuration read by Dagster itself, not an import of its private modules.
 _INSTANCE_YAML = """\
 # Written by dvcc; Dagster's own storage for this DVCC_HOME.
 {storage}local_artifact_storage:
@@ -42,6 +45,16 @@ concurrency:
     default_limit: 1
   runs:
     max_concurrent_runs: 1
+# The queue is looked at every second (default 5) and the sensors are evaluated side by side:
+# a delivery waits for the settle window, not for the daemon (docs/operations.md, "Latency").
+run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    dequeue_interval_seconds: 1
+sensors:
+  use_threads: true
+  num_workers: 4
 # The daemon marks a run whose worker process died as failed, which frees its pool slot.
 run_monitoring:
   enabled: true
@@ -49,7 +62,16 @@ run_monitoring:
   cancel_timeout_seconds: 180
   poll_interval_seconds: 30
   free_slots_after_run_end_seconds: 60
+# A run whose process died (kill, out of memory, a stop of the service) is launched again;
+# one whose step or check failed is not: the same data would fail the same way.
+run_retries:
+  enabled: true
+  max_retries: 2
+  retry_on_asset_or_op_failure: false
 telemetry:
+  enabled: false
+# No community pop-up on the first visit to the UI.
+nux:
   enabled: false
 """
 
@@ -61,7 +83,7 @@ def instance_yaml(settings: Settings) -> str:
 
 def prepare_instance(settings: Settings) -> None:
     """Create DVCC_HOME's folders and Dagster's instance config, and export the paths."""
-    settings.ensure_dirs()
+    settings.ensure_dirs(load_partners())
     target = settings.dagster_home / "dagster.yaml"
     text = instance_yaml(settings)
     if not target.exists() or target.read_text(encoding="utf-8") != text:

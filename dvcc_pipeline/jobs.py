@@ -4,9 +4,6 @@ from collections.abc import Mapping
 
 import dagster as dg
 
-# Dagster records a materialisation's code version under this tag; no public constant names it.
-from dagster._core.definitions.data_version import CODE_VERSION_TAG
-
 from dvcc_pipeline.config import FEEDS
 from dvcc_pipeline.ingestion.assets import INGESTION_GROUP, LEDGER_ASSET, ingestion_asset_key
 from dvcc_pipeline.publication.assets import PUBLISHED_KEY
@@ -27,15 +24,17 @@ def _children(selection: dg.AssetSelection) -> dg.AssetSelection:
 
 
 def _changed_definitions(
-    code_versions: Mapping[dg.AssetKey, str | None], latest: Mapping[dg.AssetKey, dg.EventLogEntry | None]
+    code_versions: Mapping[dg.AssetKey, str | None], built_with: Mapping[dg.AssetKey, str | None]
 ) -> list[dg.AssetKey]:
-    """Processing assets never built, or last built from other code (a dbt model or seed's checksum)."""
+    """Processing assets never built, or last built from other code (a dbt model or seed's checksum).
+
+    `built_with` is the code version of each asset's latest materialization, None when it was
+    never built (`DagsterInstance.get_latest_materialization_code_versions`)."""
     changed = []
     for key, version in code_versions.items():
-        event = latest.get(key)
-        materialization = event.asset_materialization if event is not None else None
+        built = built_with.get(key)
         # Without a code version of its own, Dagster records the run id: nothing to compare.
-        if materialization is None or (version is not None and materialization.tags.get(CODE_VERSION_TAG) != version):
+        if built is None or (version is not None and built != version):
             changed.append(key)
     return changed
 
@@ -58,7 +57,7 @@ def processing_scope(
     if everything:
         return processing
     raw_keys = {feed_id: ingestion_asset_key(feed_id) for feed_id in FEEDS}
-    latest = instance.get_latest_materialization_events([*processing, *raw_keys.values()])  # one query
+    latest = instance.get_latest_materialization_events([PUBLISHED_KEY, *raw_keys.values()])
     last_publication = latest.get(PUBLISHED_KEY)
     if last_publication is None:
         return processing
@@ -72,5 +71,6 @@ def processing_scope(
     if feeds:
         roots |= _children(ledger) - _children(dg.AssetSelection.assets(*raw_keys.values()))
     code_versions = {key: graph.get(key).code_version for key in processing}
-    roots |= dg.AssetSelection.assets(*_changed_definitions(code_versions, latest))
+    built_with = instance.get_latest_materialization_code_versions(processing)
+    roots |= dg.AssetSelection.assets(*_changed_definitions(code_versions, built_with))
     return set(roots.downstream().resolve(graph)) & processing

@@ -9,6 +9,7 @@ import dagster as dg
 import pytest
 
 from dvcc_pipeline.config import FEEDS, get_settings
+from dvcc_pipeline.contracts import load_partners
 from dvcc_pipeline.ingestion.assets import ingestion_asset_key
 
 
@@ -19,7 +20,7 @@ def evaluate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
     monkeypatch.setenv("DVCC_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("DVCC_SETTLE_SECONDS", "0")
-    get_settings().ensure_dirs()
+    get_settings().ensure_dirs(load_partners())
     repository = defs.get_repository_def()
     sensor = repository.get_sensor_def("verwerking_na_ingestie")
     with dg.instance_for_test() as instance:
@@ -61,3 +62,56 @@ def test_waits_while_files_are_in_landing_then_launches_one_run(evaluate) -> Non
 
     instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=ingestion_asset_key(FEEDS[0])))
     assert tick().run_key != first.run_key  # a new delivery: a new attempt
+
+
+@dg.op
+def controle() -> None:
+    raise dg.Failure("blokkerende controle mislukt")
+
+
+@dg.job
+def verwerking_met_fout() -> None:
+    controle()
+
+
+def test_a_used_run_key_says_which_run_and_what_happens_next(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the instance `dvcc` writes: a run whose step failed is not retried (the same data would
+    fail again), one whose process died is; each tick on the used key says so in Dutch."""
+    os.environ.setdefault("DVCC_HOME", str(tmp_path / "import_home"))
+    from dvcc_pipeline.automation import KEY_TAG
+    from dvcc_pipeline.definitions import defs
+    from dvcc_pipeline.instance import prepare_instance
+
+    monkeypatch.setenv("DVCC_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DVCC_SETTLE_SECONDS", "0")
+    prepare_instance(get_settings())
+    repository = defs.get_repository_def()
+    sensor = repository.get_sensor_def("verwerking_na_ingestie")
+    with dg.DagsterInstance.from_config(str(get_settings().dagster_home)) as instance:
+        assert instance.run_retries_enabled and instance.run_retries_max_retries >= 1
+        assert not instance.run_retries_retry_on_asset_or_op_failure
+
+        def tick():
+            return sensor(dg.build_sensor_context(instance=instance, repository_def=repository))
+
+        for feed_id in FEEDS:
+            instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=ingestion_asset_key(feed_id)))
+        request = tick()
+        assert isinstance(request, dg.RunRequest) and request.tags[KEY_TAG] == request.run_key
+
+        failed = verwerking_met_fout.execute_in_process(
+            instance=instance, tags={KEY_TAG: request.run_key}, raise_on_error=False
+        )
+        assert instance.get_run_by_id(failed.run_id).tags.get("dagster/will_retry") == "false"
+        data_failure = tick()
+        assert isinstance(data_failure, dg.SkipReason)
+        assert f"(run {failed.run_id}) mislukte in controle" in data_failure.skip_message
+        assert "Niet opnieuw geprobeerd met dezelfde gegevens" in data_failure.skip_message
+
+        died = instance.create_run_for_job(verwerking_met_fout, tags={KEY_TAG: request.run_key})
+        instance.report_run_failed(died, "Het proces van deze run bestaat niet meer; run afgebroken.")
+        assert instance.get_run_by_id(died.run_id).tags.get("dagster/will_retry") == "true"
+        process_gone = tick()
+        assert isinstance(process_gone, dg.SkipReason)
+        assert f"(run {died.run_id}) stopte zonder dat een stap mislukte" in process_gone.skip_message
+        assert "Dagster herhaalt zo'n run zelf" in process_gone.skip_message

@@ -26,11 +26,12 @@ import pytest
 from test_ingestion_samples import BANK, POLICE, bank_rows, police_rows, write_bank, write_police
 
 from dvcc_pipeline.config import Settings, get_settings
-from dvcc_pipeline.errors import describe
+from dvcc_pipeline.contracts import load_partners
+from dvcc_pipeline.errors import WarehouseUnusable, describe
 from dvcc_pipeline.ingestion import DeliveryChanged, ingest_delivery, settle
 from dvcc_pipeline.ingestion.reconcile import reconcile
-from dvcc_pipeline.store import WarehouseUnusable, check_warehouse
 from dvcc_pipeline.store.restore import local_path
+from dvcc_pipeline.warehouse import check_warehouse
 
 BIN = Path(sys.executable).parent
 KEY = "fout-test-sleutel"
@@ -125,11 +126,12 @@ def deliver_correction(home: Path) -> None:
 DRIVER = """
 import sys
 from dvcc_pipeline.config import FEEDS, get_settings
+from dvcc_pipeline.contracts import load_partners
 from dvcc_pipeline.ingestion import ingest_delivery, quarantine_stray, scan_landing
 from dvcc_pipeline.ingestion.reconcile import reconcile
 import duckdb
 settings = get_settings()
-settings.ensure_dirs()
+settings.ensure_dirs(load_partners())
 with duckdb.connect(str(settings.warehouse_path)) as conn:
     reconcile(settings, conn)
     for feed in FEEDS:
@@ -157,7 +159,7 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("DVCC_PSEUDONYM_KEY", KEY)
     monkeypatch.delenv("DVCC_FAULT", raising=False)
     result = get_settings()
-    result.ensure_dirs()
+    result.ensure_dirs(load_partners())
     return result
 
 
@@ -287,7 +289,7 @@ def test_real_full_tmpfs_ends_in_one_dutch_line(tmp_path: Path, monkeypatch: pyt
         monkeypatch.setenv("DVCC_SETTLE_SECONDS", "0")
         monkeypatch.delenv("DVCC_FAULT", raising=False)
         settings = get_settings()
-        settings.ensure_dirs()
+        settings.ensure_dirs(load_partners())
         with duckdb.connect(str(settings.warehouse_path)) as conn:
             small = ingest_delivery(settings, conn, write_police(settings.landing_for(POLICE), police_rows(10)))
             assert small.status == "geaccepteerd"

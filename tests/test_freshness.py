@@ -11,7 +11,7 @@ import pytest
 from test_ingestion_samples import BANK, POLICE, VM, bank_rows, csv_bytes, header, write_police
 
 from dvcc_pipeline.config import get_settings
-from dvcc_pipeline.contracts import load_contract
+from dvcc_pipeline.contracts import load_contract, load_partners
 from dvcc_pipeline.ingestion import ingest_delivery
 from dvcc_pipeline.ingestion.assets import INGESTION_ASSETS, ingestion_asset_key
 from dvcc_pipeline.ingestion.freshness import (
@@ -105,7 +105,7 @@ def run_checks() -> dict[str, dg.AssetCheckEvaluation]:
 def test_check_warns_on_overdue_periods_from_the_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DVCC_HOME", str(tmp_path / "home"))
     settings = get_settings()
-    settings.ensure_dirs()
+    settings.ensure_dirs(load_partners())
     conn = duckdb.connect(str(settings.warehouse_path))
     police = ingest_delivery(settings, conn, write_police(settings.landing_for(POLICE)))
     wrong = settings.landing_for(BANK) / "bank_RABO_2024-07.csv"
@@ -138,7 +138,7 @@ def test_a_reference_date_counts_lateness_on_the_data_clock(tmp_path: Path, monk
     """A home with data from the past (the demo) counts from its own peildatum, and says so."""
     monkeypatch.setenv("DVCC_HOME", str(tmp_path / "home"))
     settings = get_settings()
-    settings.ensure_dirs()
+    settings.ensure_dirs(load_partners())
     conn = duckdb.connect(str(settings.warehouse_path))
     ingest_delivery(settings, conn, write_police(settings.landing_for(POLICE)))  # 2024Q3
     conn.close()

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from dvcc_pipeline.config import FEEDS, get_settings
-from dvcc_pipeline.contracts import load_contract
+from dvcc_pipeline.contracts import load_contract, load_partners
 from dvcc_pipeline.demo import generate
 from dvcc_pipeline.demo.generator import WAVE2_DIR
 from dvcc_pipeline.ingestion import ingest_delivery, scan_landing
@@ -82,7 +82,7 @@ def _take_in(home: Path, source: Path, monkeypatch: pytest.MonkeyPatch, together
     shutil.copytree(source / "landing", home / "landing")
     monkeypatch.setenv("DVCC_HOME", str(home))
     settings = get_settings()
-    settings.ensure_dirs()
+    settings.ensure_dirs(load_partners())
     settled: list[int] = []
     with duckdb.connect(str(settings.warehouse_path)) as conn:
         for wave in (1, 2):
@@ -164,7 +164,7 @@ def test_a_file_the_shared_read_cannot_take_is_checked_alone(
     monkeypatch.setenv("DVCC_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("DVCC_SETTLE_SECONDS", "0")
     settings = get_settings()
-    settings.ensure_dirs()
+    settings.ensure_dirs(load_partners())
     landing = settings.landing_for(BANK)
     names = ["bank_INGB_2024-04.csv", "bank_RABO_2024-04.csv", "bank_ABNA_2024-04.csv"]
     for name in names:

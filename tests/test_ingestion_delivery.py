@@ -26,6 +26,7 @@ from test_ingestion_samples import (
 )
 
 from dvcc_pipeline.config import Settings, get_settings
+from dvcc_pipeline.contracts import load_partners
 from dvcc_pipeline.ingestion import ingest_delivery, quarantine_stray, scan_landing
 
 
@@ -35,7 +36,7 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("DVCC_SETTLE_SECONDS", "0")
     monkeypatch.setenv("DVCC_PSEUDONYM_KEY", "test-sleutel")
     result = get_settings()
-    result.ensure_dirs()
+    result.ensure_dirs(load_partners())
     return result
 
 

@@ -9,6 +9,7 @@ import pytest
 from test_ingestion_samples import POLICE, write_police
 
 from dvcc_pipeline.config import get_settings
+from dvcc_pipeline.contracts import load_partners
 from dvcc_pipeline.ingestion.assets import INGESTION_ASSETS, PARTITIONS, ingestion_asset_key
 from dvcc_pipeline.warehouse import WarehouseResource
 
@@ -30,7 +31,7 @@ def test_rerun_without_a_new_file_is_an_observation(tmp_path: Path, monkeypatch:
     monkeypatch.setenv("DVCC_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("DVCC_SETTLE_SECONDS", "0")
     settings = get_settings()
-    settings.ensure_dirs()
+    settings.ensure_dirs(load_partners())
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions(PARTITIONS[POLICE].name, [PERIOD])
     write_police(settings.landing_for(POLICE))

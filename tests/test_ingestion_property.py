@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from test_ingestion_samples import POLICE, csv_bytes, header, police_rows
 
 from dvcc_pipeline.config import get_settings
+from dvcc_pipeline.contracts import load_partners
 from dvcc_pipeline.ingestion import ingest_delivery
 
 VALID = csv_bytes(header(POLICE), police_rows(8))
@@ -47,7 +48,7 @@ def test_corrupted_file_ends_in_exactly_one_place_with_a_receipt(
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("DVCC_HOME", str(home))
     config = get_settings()
-    config.ensure_dirs()
+    config.ensure_dirs(load_partners())
     landing = config.landing_for(POLICE)
     path = landing / "politie_registraties_2024Q3.csv"
     path.write_bytes(data)

@@ -11,6 +11,7 @@ import dagster as dg
 import pytest
 
 from dvcc_pipeline.config import FEEDS, get_settings
+from dvcc_pipeline.contracts import load_partners
 from dvcc_pipeline.demo import generate
 from dvcc_pipeline.ingestion import scan_landing, settle
 from dvcc_pipeline.ingestion.assets import PARTITIONS, ingestion_asset_key
@@ -34,7 +35,7 @@ def test_one_run_takes_in_every_feed(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("DVCC_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("DVCC_SETTLE_SECONDS", "0")
     settings = get_settings()
-    settings.ensure_dirs()
+    settings.ensure_dirs(load_partners())
     for feed_id, names in _PICKED.items():
         for name in names:
             shutil.copy2(source / "landing" / feed_id / name, settings.landing_for(feed_id) / name)

@@ -46,7 +46,7 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("DVCC_PSEUDONYM_KEY", "test-sleutel")
     result = get_settings()
     result.home.mkdir()
-    result.ensure_dirs()
+    result.ensure_dirs(load_partners())
     return result
 
 
@@ -216,7 +216,7 @@ def test_box_modes_let_a_partner_reach_only_its_own_box(settings, conn) -> None:
     assert {mode(p) for p in settings.box_out("politie").iterdir()} == {0o640}
 
     os.chmod(settings.box_in("politie"), 0o2775)  # an operator's choice is not overwritten
-    settings.ensure_dirs()
+    settings.ensure_dirs(load_partners())
     assert mode(settings.box_in("politie")) == 0o2775
 
 

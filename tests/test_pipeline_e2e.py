@@ -173,6 +173,17 @@ def test_landing_is_left_empty(demo_home: Path) -> None:
     assert leftovers == []
 
 
+def test_dbt_state_is_in_the_home(demo_home: Path) -> None:
+    """The demo ran on a read-only checkout (conftest); dbt's parse, artifacts and log are here."""
+    target = demo_home / "dbt" / "target"
+    assert (target / "manifest.json").is_file() and (target / "partial_parse.msgpack").is_file()
+    builds = [p.parent for p in target.glob("*/run_results.json")]
+    assert builds and all((build / "dbt.log").is_file() for build in builds)
+    # dbt's results reach the run page as text: no terminal colour codes around PASS/FAIL
+    log = (builds[0] / "dbt.log").read_text(encoding="utf-8")
+    assert " PASS " in log and "\\u001b[" not in log and "\x1b[" not in log
+
+
 @pytest.mark.slow
 def test_failing_check_keeps_the_live_publication_and_names_the_check(demo_home: Path, tmp_path: Path) -> None:
     """Force a blocking failure through the real CLI: a duplicated row in the incremental layer."""

@@ -10,13 +10,14 @@ import pytest
 from test_ingestion_samples import POLICE, police_rows, write_police
 
 from dvcc_pipeline.config import get_settings
+from dvcc_pipeline.contracts import load_partners
 from dvcc_pipeline.ingestion import apply_retention, ingest_delivery
 
 
 def test_retention_with_shortened_term(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DVCC_HOME", str(tmp_path / "home"))
     settings = get_settings()
-    settings.ensure_dirs()
+    settings.ensure_dirs(load_partners())
     conn = duckdb.connect(str(settings.warehouse_path))
     landing = settings.landing_for(POLICE)
     q2 = ingest_delivery(

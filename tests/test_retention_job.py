@@ -10,6 +10,7 @@ import pytest
 from test_ingestion_samples import BANK, POLICE, write_bank, write_police
 
 from dvcc_pipeline.config import get_settings
+from dvcc_pipeline.contracts import load_partners
 from dvcc_pipeline.ingestion import ingest_delivery
 from dvcc_pipeline.ingestion.retention_job import RETENTION_JOB, RETENTION_SCHEDULE
 from dvcc_pipeline.warehouse import WarehouseResource
@@ -20,7 +21,7 @@ def test_retention_job_deletes_expired_period_and_keeps_the_rest(
 ) -> None:
     monkeypatch.setenv("DVCC_HOME", str(tmp_path / "home"))
     settings = get_settings()
-    settings.ensure_dirs()
+    settings.ensure_dirs(load_partners())
     conn = duckdb.connect(str(settings.warehouse_path))
     police = ingest_delivery(settings, conn, write_police(settings.landing_for(POLICE)))
     bank = ingest_delivery(settings, conn, write_bank(settings.landing_for(BANK)))

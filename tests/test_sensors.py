@@ -68,14 +68,12 @@ def test_sensor_sends_strays_to_the_cleanup_job(landing: Path) -> None:
 
 def test_many_periods_make_one_ranged_run(landing: Path) -> None:
     """A partner's backlog is one ingestion run over the range of new periods, not one per period."""
-    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
-
     with dg.instance_for_test() as instance:
         for name in ("2024Q3", "2024Q4", "2025Q1"):
             _age(write_police(landing, name=f"politie_registraties_{name}.csv"), 60)
         result = _evaluate(instance, None)
         (request,) = result.run_requests
         assert request.partition_key is None
-        assert request.tags[ASSET_PARTITION_RANGE_START_TAG] == "2024Q3"
-        assert request.tags[ASSET_PARTITION_RANGE_END_TAG] == "2025Q1"
+        assert request.tags["dagster/asset_partition_range_start"] == "2024Q3"
+        assert request.tags["dagster/asset_partition_range_end"] == "2025Q1"
         assert result.dynamic_partitions_requests[0].partition_keys == ["2024Q3", "2024Q4", "2025Q1"]

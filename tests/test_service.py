@@ -98,17 +98,28 @@ def deliveries(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return source / "landing"
 
 
-def _drop(deliveries: Path, home: Path) -> None:
-    """Deliver every file into landing the way partners should: write aside, then rename."""
-    settled = time.time() - 3600
+def _drop(deliveries: Path, home: Path, *, settled: bool = True) -> float:
+    """Deliver every file into landing the way partners should: write aside, then rename.
+    `settled`: dated an hour back, so the settle window has passed already. Returns when the
+    last file arrived."""
+    an_hour_ago = time.time() - 3600
     for feed_dir in deliveries.iterdir():
         target = home / "landing" / feed_dir.name
         target.mkdir(parents=True, exist_ok=True)
         for file in feed_dir.iterdir():
             part = target / f"{file.name}.part"
             shutil.copyfile(file, part)
-            os.utime(part, (settled, settled))
+            if settled:
+                os.utime(part, (an_hour_ago, an_hour_ago))
             part.rename(target / file.name)
+    return time.time()
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 def _assert_matches_baseline(deliveries: Path, published: Path) -> None:
@@ -152,17 +163,23 @@ def postgres_url() -> Iterator[str]:
 
 
 def test_serve_publishes_unattended_on_postgres(
-    deliveries: Path, postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    deliveries: Path,
+    postgres_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """Also prints drop -> receipt (after the settle window) and receipt -> publication with the
+    default sensor interval; no timing assertion (docs/operations.md, "Latency")."""
     import psycopg2
 
     home = tmp_path / "home"
+    settle = 2.0
     env = {
         **os.environ,
         "DVCC_HOME": str(home),
         "DVCC_DAGSTER_PG_URL": postgres_url,
-        "DVCC_SENSOR_INTERVAL_SECONDS": "2",
-        "DVCC_SETTLE_SECONDS": "2",
+        "DVCC_SETTLE_SECONDS": f"{settle:g}",
     }
     serve = subprocess.Popen(
         [str(BIN / "dvcc"), "serve", "--port", str(_free_port())],
@@ -172,6 +189,7 @@ def test_serve_publishes_unattended_on_postgres(
         text=True,
     )
     seen: set[int] = set()
+    names: set[str] = set()
     try:
 
         def started() -> bool:
@@ -183,13 +201,14 @@ def test_serve_publishes_unattended_on_postgres(
         assert second.returncode == 1
         assert "dvcc serve draait al op" in second.stderr
 
-        _drop(deliveries, home)  # nobody calls a job from here on
+        dropped = _drop(deliveries, home, settled=False)  # nobody calls a job from here on
         published = home / "published" / "published.duckdb"
         monkeypatch.setenv(PG_DRIVER_URL_VARIABLE, pg_driver_url(postgres_url))
         instance = dg.DagsterInstance.from_config(str(home / "dagster"))
 
         def processed() -> list[dg.DagsterRun]:
             seen.update(_descendants(serve.pid))
+            names.update(_comm(pid) for pid in _descendants(serve.pid))
             assert serve.poll() is None, serve.stdout.read()
             if any(p.is_file() for p in (home / "landing").rglob("*")):
                 return []
@@ -200,10 +219,27 @@ def test_serve_publishes_unattended_on_postgres(
             processing = _wait_for(processed, 900, "verwerking door de dienst", interval=2)
             assert len(processing) == 1  # one publication for all deliveries
             assert processing[0].status == dg.DagsterRunStatus.SUCCESS
+            records = sorted(instance.get_run_records(), key=lambda r: r.create_timestamp.timestamp())
         finally:
             instance.dispose()
-        assert any((home / "receipts").rglob("*.md"))
+        receipts = sorted(p.stat().st_mtime for p in (home / "receipts").rglob("*.md"))
+        assert receipts
+        with capsys.disabled():
+            print(
+                f"\nLatentie onder dvcc serve: ontvangst {receipts[0] - dropped - settle:.1f} s (eerste) tot "
+                f"{receipts[-1] - dropped - settle:.1f} s (laatste, {len(receipts)} bestanden, vijf feeds na elkaar) "
+                f"na het settle-venster; publicatie {published.stat().st_mtime - receipts[-1]:.1f} s na de "
+                "laatste ontvangst. Per run (s na de drop + settle): aangevraagd / gestart / klaar"
+            )
+            for record in records:
+                created = record.create_timestamp.timestamp() - dropped - settle
+                times = (record.start_time, record.end_time)
+                started, ended = (t - dropped - settle if t else float("nan") for t in times)
+                print(f"  {record.dagster_run.job_name:34} {created:6.1f} {started:6.1f} {ended:6.1f}")
         _assert_matches_baseline(deliveries, published)
+        assert "dvcc-run" in names  # the run worker, named in ps
+        daemon_log = (home / "logs" / "daemon.log").read_text(encoding="utf-8")
+        assert "No heartbeat" not in daemon_log  # one long-lived code server, never replaced
         with psycopg2.connect(postgres_url) as conn, conn.cursor() as cursor:
             cursor.execute("select count(*) from runs")
             assert cursor.fetchone()[0] >= 6  # five ingestion runs and the processing run

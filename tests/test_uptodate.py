@@ -6,12 +6,13 @@ import dataclasses
 from pathlib import Path
 
 from dvcc_pipeline.config import FEEDS, get_settings
+from dvcc_pipeline.contracts import load_partners
 from dvcc_pipeline.uptodate import drops_are_empty
 
 
 def test_drops_are_empty_looks_in_landing_and_in_every_box(tmp_path: Path) -> None:
     settings = dataclasses.replace(get_settings(), home=tmp_path)
-    settings.ensure_dirs()
+    settings.ensure_dirs(load_partners())
     assert drops_are_empty(settings)
 
     in_box = settings.box_in("bank_ABNA") / "bank_ABNA_2025-01.csv"

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from dvcc_pipeline.config import FEEDS, SEEDS_DIR
 from dvcc_pipeline.ingestion.xlsx import read_sheet
+from dvcc_pipeline.publication.contract import load_published_contract
 
 SQL_PATH = Path(__file__).with_name("baseline.sql")
 FHD_SHEET = "Meldingen"
@@ -166,9 +167,11 @@ def run_baseline(conn: duckdb.DuckDBPyConnection, landing: Path) -> BaselineTimi
     )
 
 
-# Published eenheid rows vs the baseline. Every published value must equal the baseline's;
-# a NULL is accepted only where publication withheld it (`onderdrukt`): disclosure control
-# is the publication's own concern, and those cells are counted apart in the report.
+# Published eenheid rows vs the baseline. An eenheid count of k or more is published exactly and
+# must equal the baseline's; a count below k is rounded (disclosure control) and is compared only
+# for being published. An amount is compared where published; NULL only where `onderdrukt`. A
+# change is compared where both its counts are exact. The cells not compared exactly are counted
+# apart in the report ($k, $b: the contract's k and rounding base).
 _DELICTSVORMEN_DIFF = """
 with pub as (
     select * from pub.ind_delictsvormen_jaar where regio_niveau = 'eenheid'
@@ -188,8 +191,7 @@ joined as (
 select jaar, delictsvorm, maat, gepubliceerd, basislijn from (
     select jaar, delictsvorm, 'aangiften' as maat, cast(p_aangiften as varchar) as gepubliceerd,
            cast(b_aangiften as varchar) as basislijn,
-           ontbreekt or (p_aangiften is distinct from b_aangiften
-               and not (p_aangiften is null and onderdrukt)) as verschil
+           ontbreekt or p_aangiften is null or (b_aangiften >= $k and p_aangiften <> b_aangiften) as verschil
     from joined
     union all
     select jaar, delictsvorm, 'schadebedrag_eur', cast(p_schade as varchar), cast(b_schade as varchar),
@@ -198,11 +200,11 @@ select jaar, delictsvorm, maat, gepubliceerd, basislijn from (
     from joined
     union all
     select jaar, delictsvorm, 'meldingen_bank', cast(p_bank as varchar), cast(b_bank as varchar),
-           ontbreekt or (p_bank is distinct from b_bank and not (p_bank is null and onderdrukt))
+           ontbreekt or p_bank is null or (b_bank >= $k and p_bank <> b_bank)
     from joined
     union all
     select jaar, delictsvorm, 'meldingen_fraudehelpdesk', cast(p_fhd as varchar), cast(b_fhd as varchar),
-           ontbreekt or (p_fhd is distinct from b_fhd and not (p_fhd is null and onderdrukt))
+           ontbreekt or p_fhd is null or (b_fhd >= $k and p_fhd <> b_fhd)
     from joined
 )
 where verschil
@@ -219,7 +221,9 @@ joined as (
            pub.aantal as p_aantal, b.aantal as b_aantal,
            pub.verandering_pct as p_pct, b.verandering_pct as b_pct,
            pub.jaar is null or b.jaar is null as ontbreekt,
-           coalesce(pub.onderdrukt, false) as onderdrukt
+           -- last year's figure is exact where it cannot be a rounded count below k
+           pub.aantal_vorig_jaar >= $k and (pub.aantal_vorig_jaar % $b <> 0 or pub.aantal_vorig_jaar - $b >= $k - 1)
+               as vorig_exact
     from pub
     full outer join basislijn_trend_jaar as b
         on pub.jaar = b.jaar and pub.reeks = b.reeks and pub.methode = b.methode
@@ -227,12 +231,11 @@ joined as (
 select jaar, reeks || '/' || methode, maat, gepubliceerd, basislijn from (
     select jaar, reeks, methode, 'aantal' as maat, cast(p_aantal as varchar) as gepubliceerd,
            cast(b_aantal as varchar) as basislijn,
-           ontbreekt or (p_aantal is distinct from b_aantal
-               and not (p_aantal is null and onderdrukt)) as verschil
+           ontbreekt or p_aantal is null or (b_aantal >= $k and p_aantal <> b_aantal) as verschil
     from joined
     union all
     select jaar, reeks, methode, 'verandering_pct', cast(p_pct as varchar), cast(b_pct as varchar),
-           ontbreekt or (p_pct is distinct from b_pct and not (p_pct is null and onderdrukt))
+           ontbreekt or (b_aantal >= $k and coalesce(vorig_exact, false) and p_pct is distinct from b_pct)
     from joined
 )
 where verschil
@@ -242,16 +245,17 @@ order by all
 
 _WITHHELD = """
 select
-    (select count(*) filter (where aangiften is null) + count(*) filter (where schadebedrag_eur is null)
-          + count(*) filter (where meldingen_bank is null) + count(*) filter (where meldingen_fraudehelpdesk is null)
+    (select count(*) filter (where aangiften < $k) + count(*) filter (where schadebedrag_eur is null)
+          + count(*) filter (where meldingen_bank < $k) + count(*) filter (where meldingen_fraudehelpdesk < $k)
      from pub.ind_delictsvormen_jaar where regio_niveau = 'eenheid')
-  + (select count(*) filter (where aantal is null) from pub.ind_trend_jaar where regio_niveau = 'eenheid')
+  + (select count(*) filter (where aantal < $k) from pub.ind_trend_jaar where regio_niveau = 'eenheid')
 """
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """Where the baseline and the publication disagree, and how many cells were withheld."""
+    """Where the baseline and the publication disagree, and how many eenheid cells were not
+    compared exactly (counts below k are rounded, hidden amounts)."""
 
     differences: list[tuple[object, ...]]  # (jaar, key, measure, published, baseline)
     withheld_cells: int
@@ -265,8 +269,11 @@ def compare_with_published(conn: duckdb.DuckDBPyConnection, published_path: Path
     """Compare the baseline's temp tables on `conn` with the published eenheid rows."""
     conn.execute("attach ? as pub (read_only)", [str(published_path)])
     try:
-        diffs = conn.execute(_DELICTSVORMEN_DIFF).fetchall() + conn.execute(_TREND_DIFF).fetchall()
-        withheld = conn.execute(_WITHHELD).fetchone()[0]
+        policy = load_published_contract().policy
+        rules = {"k": int(policy.min_cell_size), "b": int(policy.rounding_base)}
+        diffs = conn.execute(_DELICTSVORMEN_DIFF, rules).fetchall()
+        diffs += conn.execute(_TREND_DIFF, rules).fetchall()
+        withheld = conn.execute(_WITHHELD, {"k": rules["k"]}).fetchone()[0]
     finally:
         conn.execute("detach pub")
     return Comparison(differences=diffs, withheld_cells=int(withheld))

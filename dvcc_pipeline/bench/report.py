@@ -131,7 +131,8 @@ class BenchResult:
             f"{self.verhouding_zonder_excel:g}×.",
             f"Basislijn gelijk aan de gepubliceerde eenheidscijfers: **{'ja' if self.basislijn_gelijk else 'NEE'}**"
             + ("" if self.basislijn_gelijk else f" ({len(self.verschillen)} verschillen, zie JSON)")
-            + f"; {self.onderdrukt_niet_vergeleken} door onthullingscontrole weggelaten cellen niet vergeleken.",
+            + f"; {self.onderdrukt_niet_vergeleken} cellen niet exact vergeleken "
+            "(aantallen onder k zijn afgerond, verborgen bedragen).",
         ]
         if inc is not None:
             lines.append(

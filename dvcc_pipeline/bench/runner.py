@@ -24,6 +24,7 @@ from dvcc_pipeline.bench.memory import PeakRssSampler
 from dvcc_pipeline.bench.report import BenchResult, RunMeasurement
 from dvcc_pipeline.bench.stages import feed_seconds, stage_seconds, step_seconds
 from dvcc_pipeline.config import Settings, get_settings
+from dvcc_pipeline.contracts import load_partners
 from dvcc_pipeline.demo import police
 from dvcc_pipeline.demo.generator import generate
 from dvcc_pipeline.demo.municipalities import load_gemeenten
@@ -107,7 +108,7 @@ def benchmark(
 ) -> BenchResult:
     """Generate, baseline, full run, compare, then a correction and its run — all in `home`."""
     settings = dataclasses.replace(get_settings(), home=home)
-    settings.ensure_dirs()
+    settings.ensure_dirs(load_partners())
     started = dt.datetime.now().replace(microsecond=0).isoformat()
     progress = progress if progress is not None else Silent()
 

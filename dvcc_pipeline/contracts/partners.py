@@ -20,6 +20,10 @@ from dvcc_pipeline.contracts.model import ContractError, FeedContract, FileIdent
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*(?:_[A-Z0-9]+)?$")
 
+DEFAULT_SETTLE_SECONDS = 60.0
+"""How long a box file must stay unchanged before it is taken in, unless the registry says
+otherwise: long enough for an SFTP upload that stalls (partner_feeds.md, delivery protocol)."""
+
 
 @dataclass(frozen=True)
 class Partner:
@@ -30,6 +34,8 @@ class Partner:
     contact: str
     feeds: tuple[str, ...]
     bank_code: str | None = None
+    settle_seconds: float = DEFAULT_SETTLE_SECONDS
+    """Seconds a file in this partner's `in/` must stay unchanged before it is taken in."""
 
     def refusal(self, contract: FeedContract, identity: FileIdentity) -> str | None:
         """Why this partner may not deliver a file the name says is `identity` of `contract`
@@ -71,6 +77,7 @@ def parse_partners(data: object, source: str = "partners.yaml") -> dict[str, Par
     entries = data.get("partners") if isinstance(data, dict) else None
     if not isinstance(entries, list) or not entries:
         raise PartnerRegistryError(f"{source}: verwacht een lijst `partners:` met minstens één partner")
+    default_settle = _seconds(data.get("settle_seconds", DEFAULT_SETTLE_SECONDS), f"{source}: settle_seconds")
     partners: dict[str, Partner] = {}
     bank_codes: dict[str, str] = {}
     for number, entry in enumerate(entries, start=1):
@@ -117,8 +124,16 @@ def parse_partners(data: object, source: str = "partners.yaml") -> dict[str, Par
                     f"bekende bankcodes: {', '.join(sorted(codes))}"
                 )
             bank_codes[code] = pid
-        partners[pid] = Partner(pid, str(entry["name"]), str(entry["contact"]), tuple(feeds), code)
+        settle = _seconds(entry.get("settle_seconds", default_settle), f"{source}: settle_seconds van `{pid}`")
+        partners[pid] = Partner(pid, str(entry["name"]), str(entry["contact"]), tuple(feeds), code, settle)
     return partners
+
+
+def _seconds(value: object, what: str) -> float:
+    """A settle window: a number of seconds, zero or more."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise PartnerRegistryError(f"{what} moet een aantal seconden zijn (0 of meer), niet {value!r}")
+    return float(value)
 
 
 def read_partners(path: Path) -> dict[str, Partner]:

@@ -32,7 +32,7 @@ def partner_for(feed_id: str, supplier: str) -> str | None:
 
 def drop_into_boxes(settings: Settings, root: Path) -> int:
     """Move every partner file in `root/<feed>/` into its partner's `in/`; returns how many."""
-    settings.ensure_boxes()
+    settings.ensure_boxes(load_partners())
     moved = 0
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name not in DATA_TEAM_FEEDS):
         contract = load_contract(folder.name)

@@ -21,7 +21,7 @@ import duckdb
 
 from dvcc_pipeline.config import FEEDS, Settings, get_settings
 from dvcc_pipeline.contracts import load_contract
-from dvcc_pipeline.errors import describe
+from dvcc_pipeline.errors import WarehouseUnusable, describe
 from dvcc_pipeline.ingestion import (
     DeliveryChanged,
     Fingerprint,
@@ -34,8 +34,7 @@ from dvcc_pipeline.ingestion import (
 from dvcc_pipeline.ingestion.batch import prepare as prepare_batch
 from dvcc_pipeline.ingestion.receipt import display_name
 from dvcc_pipeline.ingestion.reconcile import reconcile
-from dvcc_pipeline.store import WarehouseUnusable, check_warehouse
-from dvcc_pipeline.warehouse import WAREHOUSE_POOL, WarehouseResource
+from dvcc_pipeline.warehouse import WAREHOUSE_POOL, WarehouseResource, check_warehouse
 
 INGESTION_GROUP = "ingestie"
 
@@ -312,10 +311,26 @@ LEDGER_ASSET = dg.AssetSpec(
     ),
 )
 
+FRESHNESS_CHECK_NAME = "tijdige_levering"
+"""The feed's freshness check (`freshness`), run with every ingestion so a delivery shows at once."""
+
+
+def ingestion_selection(feed_id: str) -> dg.AssetSelection:
+    """The feed's asset with the checks of ingestion: its deliveries accepted, its freshness.
+
+    Not the dbt tests on `raw.<feed>` as a dbt source (Dagster checks on the same key): those
+    run in the processing run, with the models that read the source.
+    """
+    key = ingestion_asset_key(feed_id)
+    return dg.AssetSelection.assets(key).without_checks() | dg.AssetSelection.checks(
+        dg.AssetCheckKey(key, CHECK_NAME), dg.AssetCheckKey(key, FRESHNESS_CHECK_NAME)
+    )
+
+
 INGESTION_JOBS = {
     feed_id: dg.define_asset_job(
         name=f"ingestie_{feed_id}",
-        selection=[ingestion_asset_key(feed_id)],
+        selection=ingestion_selection(feed_id),
         partitions_def=PARTITIONS[feed_id],
         description=f"Verwerk nieuwe leveringen voor {feed_id}.",
     )

@@ -26,9 +26,10 @@ from pathlib import Path
 import duckdb
 
 from dvcc_pipeline.config import Settings
-from dvcc_pipeline.contracts import FeedContract, FileIdentity, contract_for_filename, period_bounds
+from dvcc_pipeline.contracts import FeedContract, FileIdentity, contract_for_filename, load_partners, period_bounds
 from dvcc_pipeline.ingestion import door
 from dvcc_pipeline.ingestion.boxes import box_partner
+from dvcc_pipeline.ingestion.completeness import cut_off_problem
 from dvcc_pipeline.ingestion.door import DeliveryChanged, Fingerprint, Intake
 from dvcc_pipeline.ingestion.landing import new_delivery_id
 from dvcc_pipeline.ingestion.ledger import ensure_raw_schema
@@ -125,7 +126,7 @@ def prepare(
     ]
     if len(candidates) < 2:
         return batch
-    settings.ensure_dirs()
+    settings.ensure_dirs(load_partners())
     ensure_raw_schema(conn)
     batch.ready = True
     try:
@@ -151,6 +152,8 @@ def _take_and_check(
             continue  # the per-file path meets it again and reports it
         batch.intakes[path] = intake
         assert intake.copy is not None
+        if cut_off_problem(intake.copy, contract) is not None:
+            continue  # the per-file path rejects it as `onvolledig`
         try:
             source = read_source(conn, intake.copy, contract, settings.max_file_bytes)
         except (OSError, duckdb.Error):

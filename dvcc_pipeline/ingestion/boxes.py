@@ -19,6 +19,7 @@ from dvcc_pipeline.ingestion.receipt import (
     ACCEPTED,
     ACCEPTED_WITH_REJECTS,
     DUPLICATE,
+    INCOMPLETE,
     REJECTED,
     STATUS_LABELS,
     Problem,
@@ -88,6 +89,8 @@ def next_step(status: str, version: int | None, codes: list[str]) -> str:
             "Bekijk de afgekeurde rijen in het ontvangstbewijs; lever zo nodig een correctie "
             f"als _v{(version or 1) + 1}."
         )
+    if INCOMPLETE in codes:
+        return "Lever het hele bestand opnieuw aan: het kwam niet volledig aan (upload afgebroken of blijven hangen)."
     if WRONG_SUPPLIER in codes:
         return "Lever in deze box alleen uw eigen bestanden, met uw eigen naam en voor uw eigen feeds."
     if status == REJECTED:

@@ -20,6 +20,7 @@ import shutil
 import stat
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from dvcc_pipeline.config import Settings
@@ -70,6 +71,11 @@ def settle(paths: list[Path], seconds: float) -> dict[Path, Fingerprint]:
     return stable
 
 
+def arrival_time(mtime: float) -> str:
+    """A file's last write as the receipts show times: UTC, to the second, without zone."""
+    return datetime.fromtimestamp(mtime, UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
 @dataclass
 class Intake:
     """One landing entry on its way in: its private copy and its journal entry."""
@@ -80,6 +86,8 @@ class Intake:
     """The private copy; None for an entry that is moved whole (symlink, folder, special file)."""
     sha256: str | None
     journal: Path
+    arrived_at: str | None = None
+    """When the entry was last written (its mtime, UTC): when the upload finished, not when we took it."""
 
     def to_json(self) -> str:
         return json.dumps(
@@ -88,6 +96,7 @@ class Intake:
                 "bron": os.fsencode(self.source).hex(),
                 "kopie": self.copy.name if self.copy else None,
                 "sha256": self.sha256,
+                "aangekomen_op": self.arrived_at,
             }
         )
 
@@ -95,7 +104,8 @@ class Intake:
     def from_journal(cls, journal: Path) -> Intake:
         data = json.loads(journal.read_text(encoding="utf-8"))
         copy = journal.parent / data["kopie"] if data["kopie"] else None
-        return cls(data["levering_id"], Path(os.fsdecode(bytes.fromhex(data["bron"]))), copy, data["sha256"], journal)
+        source = Path(os.fsdecode(bytes.fromhex(data["bron"])))
+        return cls(data["levering_id"], source, copy, data["sha256"], journal, data.get("aangekomen_op"))
 
 
 def _write_durably(path: Path, text: str) -> None:
@@ -136,9 +146,10 @@ def take(settings: Settings, source: Path, new_id, expected: Fingerprint | None 
     """
     settings.intake_dir.mkdir(parents=True, exist_ok=True)
     info = source.lstat()
+    arrived = arrival_time(info.st_mtime)
     if not stat.S_ISREG(info.st_mode):
         delivery_id = new_id(None)
-        intake = Intake(delivery_id, source, None, None, settings.intake_dir / f"{delivery_id}.json")
+        intake = Intake(delivery_id, source, None, None, settings.intake_dir / f"{delivery_id}.json", arrived)
         _write_durably(intake.journal, intake.to_json())
         return intake
     before = Fingerprint(info.st_size, info.st_mtime_ns)
@@ -157,7 +168,7 @@ def take(settings: Settings, source: Path, new_id, expected: Fingerprint | None 
         os.replace(pending, copy)
     finally:
         pending.unlink(missing_ok=True)
-    intake = Intake(delivery_id, source, copy, sha, settings.intake_dir / f"{delivery_id}.json")
+    intake = Intake(delivery_id, source, copy, sha, settings.intake_dir / f"{delivery_id}.json", arrived)
     _write_durably(intake.journal, intake.to_json())
     try:
         checkpoint("deur")

@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from dvcc_pipeline.config import FEEDS, Settings
-from dvcc_pipeline.contracts import FeedContract, contract_for_filename, load_contract
+from dvcc_pipeline.contracts import FeedContract, contract_for_filename, load_contract, load_partners
 from dvcc_pipeline.faults import checkpoint
 from dvcc_pipeline.ingestion import door
 from dvcc_pipeline.ingestion.batch import Batch
@@ -128,6 +128,7 @@ def _stray_receipt(
         contract_version=contract.version if contract else None,
         problems=[problem],
         received_at=now_iso(),
+        arrived_at=intake.arrived_at,
     )
 
 
@@ -138,14 +139,14 @@ def quarantine_stray(settings: Settings, conn: duckdb.DuckDBPyConnection, feed_i
         os.path.realpath(settings.landing_for(feed_id))
     ):
         raise ValueError(f"{display_name(str(path))} ligt niet in de landingsmap van {feed_id} of in een partnerbox")
-    settings.ensure_dirs()
+    settings.ensure_dirs(load_partners())
     ensure_raw_schema(conn)
     return reject_entry(settings, conn, path, load_contract(feed_id))
 
 
 def quarantine_unknown(settings: Settings, conn: duckdb.DuckDBPyConnection, path: Path) -> Receipt:
     """Quarantine an entry directly in `landing/` or in a folder that is no feed's (`onbekende_map`)."""
-    settings.ensure_dirs()
+    settings.ensure_dirs(load_partners())
     ensure_raw_schema(conn)
     receipt = reject_entry(settings, conn, Path(path), None, unknown_folder=True)
     parent = Path(path).parent
@@ -184,7 +185,7 @@ def ingest_delivery(
     holds the private copy and the checks when the feed's files were checked together.
     """
     if batch is None or not batch.ready:  # a batch made them once for all its files
-        settings.ensure_dirs()
+        settings.ensure_dirs(load_partners())
         ensure_raw_schema(conn)
     path = Path(path)
     info = path.lstat()
@@ -230,6 +231,7 @@ def _ingest_copy(
         sha256=intake.sha256,
         contract_version=contract.version,
         received_at=now_iso(),
+        arrived_at=intake.arrived_at,
         partner=partner,
     )
     quarantine = settings.quarantine_dir / feed_id

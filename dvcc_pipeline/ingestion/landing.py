@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dvcc_pipeline.config import FEEDS, Settings
-from dvcc_pipeline.contracts import FeedContract, contract_for_filename, load_contract, load_partners
+from dvcc_pipeline.contracts import FeedContract, Partner, contract_for_filename, load_contract, load_partners
 from dvcc_pipeline.ingestion.boxes import send_receipt
 from dvcc_pipeline.ingestion.receipt import UNKNOWN_FOLDER, Problem, Receipt, display_name, shown_value
 from dvcc_pipeline.ingestion.safe import safe_name
@@ -37,10 +37,20 @@ class PendingDelivery:
     """The partner whose box it came from; None for landing."""
 
 
+@dataclass(frozen=True)
+class Settling:
+    """A file that changed less than its settle window ago: left for a later look."""
+
+    path: Path
+    seconds_left: float
+
+
 @dataclass
 class LandingScan:
     deliveries: list[PendingDelivery] = field(default_factory=list)
     strays: list[Path] = field(default_factory=list)
+    settling: list[Settling] = field(default_factory=list)
+    """Entries of the drop folders not yet unchanged for their settle window (any feed's)."""
 
 
 def is_temporary(name: str) -> bool:
@@ -101,8 +111,19 @@ def stray_problem(path: Path, contract: FeedContract | None, unknown_folder: boo
     return expected
 
 
-def _settled_entries(folder: Path, settings: Settings, now: float) -> Iterator[tuple[Path, os.stat_result]]:
-    """The entries of a drop folder past the protocol: no temporary names, older than the settle time."""
+def settle_window(settings: Settings, partner: Partner | None) -> float:
+    """Seconds a drop must stay unchanged: the partner's (partners.yaml) for its box, the data
+    team's (`DVCC_SETTLE_SECONDS`) for landing; a setting of 0 (tests, `--direct`) waits nowhere."""
+    if partner is None or settings.settle_seconds == 0:
+        return settings.settle_seconds
+    return partner.settle_seconds
+
+
+def _settled_entries(
+    folder: Path, window: float, now: float, settling: list[Settling]
+) -> Iterator[tuple[Path, os.stat_result]]:
+    """The entries of a drop folder past the protocol: no temporary names, unchanged for the
+    settle window. The others are added to `settling`."""
     if not folder.is_dir() or folder.is_symlink():
         return
     with os.scandir(folder) as entries:
@@ -110,8 +131,11 @@ def _settled_entries(folder: Path, settings: Settings, now: float) -> Iterator[t
             if is_temporary(entry.name):
                 continue
             info = entry.stat(follow_symlinks=False)
-            if now - info.st_mtime >= settings.settle_seconds:
+            age = now - info.st_mtime
+            if age >= window:
                 yield folder / entry.name, info
+            else:
+                settling.append(Settling(folder / entry.name, window - age))
 
 
 def _plain_file(path: Path, info: os.stat_result) -> bool:
@@ -124,7 +148,9 @@ def scan_landing(settings: Settings, feed_id: str, now: float | None = None) -> 
     contract = load_contract(feed_id)
     scan = LandingScan()
     now = time.time() if now is None else now
-    for path, info in _settled_entries(settings.landing_for(feed_id), settings, now):
+    for path, info in _settled_entries(
+        settings.landing_for(feed_id), settle_window(settings, None), now, scan.settling
+    ):
         identity = contract.identify(path.name) if _plain_file(path, info) else None
         if identity is None:
             scan.strays.append(path)
@@ -143,7 +169,8 @@ def _scan_boxes(settings: Settings, feed_id: str, now: float, scan: LandingScan)
     is a stray of that feed (refused at intake), one that matches no feed a stray of the
     partner's first feed."""
     for partner in load_partners().values():
-        for path, info in _settled_entries(settings.box_in(partner.id), settings, now):
+        young: list[Settling] = []
+        for path, info in _settled_entries(settings.box_in(partner.id), settle_window(settings, partner), now, young):
             found = contract_for_filename(path.name) if _plain_file(path, info) else None
             if found is None:
                 if partner.feeds[0] == feed_id:
@@ -158,6 +185,10 @@ def _scan_boxes(settings: Settings, feed_id: str, now: float, scan: LandingScan)
                 scan.deliveries.append(
                     PendingDelivery(path, path.name, identity.period, identity.supplier, identity.version, partner.id)
                 )
+        for entry in young:  # reported by the sensor of the feed that will take it
+            found = contract_for_filename(entry.path.name)
+            if (found[0].feed_id if found else partner.feeds[0]) == feed_id:
+                scan.settling.append(entry)
 
 
 def unknown_entries(settings: Settings) -> list[Path]:

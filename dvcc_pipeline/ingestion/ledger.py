@@ -39,11 +39,13 @@ CREATE TABLE IF NOT EXISTS {LEDGER} (
     problemen JSON,
     vervangen_door VARCHAR,
     verwijderd_op TIMESTAMP,
-    partner VARCHAR
+    partner VARCHAR,
+    aangekomen_op TIMESTAMP
 )
 """
 
 _PARTNER_MARK = "deliveries.partner"
+_ARRIVAL_MARK = "deliveries.aangekomen_op"
 
 _RETENTION_DDL = f"""
 CREATE TABLE IF NOT EXISTS {RETENTION_LOG} (
@@ -85,11 +87,11 @@ def ensure_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
     One catalogue query first: on a warehouse that already has them (every file but the
     first), eight CREATE statements per file would cost several milliseconds.
     """
-    wanted = {LEDGER.split(".")[1], RETENTION_LOG.split(".")[1], *FEEDS, _PARTNER_MARK}
+    wanted = {LEDGER.split(".")[1], RETENTION_LOG.split(".")[1], *FEEDS, _PARTNER_MARK, _ARRIVAL_MARK}
     present = conn.execute(
-        f"""SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'raw'
-        UNION ALL SELECT '{_PARTNER_MARK}' FROM duckdb_columns() WHERE database_name = current_database()
-            AND schema_name = 'raw' AND table_name = 'deliveries' AND column_name = 'partner'"""
+        """SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'raw'
+        UNION ALL SELECT 'deliveries.' || column_name FROM duckdb_columns() WHERE database_name = current_database()
+            AND schema_name = 'raw' AND table_name = 'deliveries' AND column_name IN ('partner', 'aangekomen_op')"""
     ).fetchall()
     if wanted <= {name for (name,) in present}:
         return
@@ -97,6 +99,8 @@ def ensure_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(_LEDGER_DDL)
     # Warehouses from before the partner boxes: the column is added, earlier rows keep NULL (landing).
     conn.execute(f"ALTER TABLE {LEDGER} ADD COLUMN IF NOT EXISTS partner VARCHAR")
+    # ... and from before the arrival time was kept: earlier rows keep NULL (only the intake time is known).
+    conn.execute(f"ALTER TABLE {LEDGER} ADD COLUMN IF NOT EXISTS aangekomen_op TIMESTAMP")
     conn.execute(_RETENTION_DDL)
     for contract in all_contracts():
         ensure_feed_table(conn, contract)
@@ -107,9 +111,10 @@ def record(conn: duckdb.DuckDBPyConnection, receipt: Receipt) -> None:
     conn.execute(
         f"""INSERT INTO {LEDGER} (levering_id, feed, bestandsnaam, periode, leverancier, versie,
             sha256, contractversie, status, rijen_totaal, rijen_geaccepteerd, rijen_afgekeurd,
-            ontvangen_op, verwerkt_op, archiefpad, ontvangstbewijs, problemen, partner)
+            ontvangen_op, verwerkt_op, archiefpad, ontvangstbewijs, problemen, partner, aangekomen_op)
         VALUES ($id, $feed, $name, $period, $supplier, $version, $sha, $contract, $status,
-            $total, $accepted, $rejected, $received, $processed, $archive, $receipt, $problems, $partner)""",
+            $total, $accepted, $rejected, $received, $processed, $archive, $receipt, $problems, $partner,
+            $arrived)""",
         {
             "id": receipt.delivery_id,
             "feed": receipt.feed_id,
@@ -129,6 +134,7 @@ def record(conn: duckdb.DuckDBPyConnection, receipt: Receipt) -> None:
             "receipt": str(receipt.receipt_path) if receipt.receipt_path else None,
             "problems": json.dumps([p.to_dict() for p in receipt.problems], ensure_ascii=False),
             "partner": receipt.partner,
+            "arrived": receipt.arrived_at,
         },
     )
 

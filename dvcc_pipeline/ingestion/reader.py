@@ -221,18 +221,12 @@ def structure_problems(conn: duckdb.DuckDBPyConnection, path: Path) -> list[Prob
     ).fetchall()
     if not rejects:
         return []
-    with path.open("rb") as handle:
-        handle.seek(-1, 2)
-        ends_with_newline = handle.read(1) == b"\n"
-    last_line = conn.execute(f"SELECT max(line) FROM {REJECTS}").fetchone()[0]
-    total_lines = _count_lines(path)
+    # A file cut off at its end is found before this (`completeness`, code `onvolledig`).
     problems: list[Problem] = []
     for error_type, count, lines, _ in rejects:
         lines = [int(x) for x in lines]
         if error_type == "INVALID ENCODING":
             code, message = "codering", "bevat bytes die geen geldige UTF-8 zijn"
-        elif not ends_with_newline and last_line == total_lines and lines == [last_line]:
-            code, message = "laatste_regel_afgekapt", "de laatste regel is afgekapt (onvolledig)"
         elif error_type == "TOO MANY COLUMNS":
             code, message = "regelstructuur", "heeft meer velden dan de kop"
         elif error_type == "MISSING COLUMNS":
@@ -245,16 +239,6 @@ def structure_problems(conn: duckdb.DuckDBPyConnection, path: Path) -> list[Prob
         suffix = f" (en nog {plural(count - 1, 'regel', 'regels')})" if count > 1 else ""
         problems.append(Problem(code, None, f"regel {first}: {message}{suffix}", lines, int(count)))
     return problems
-
-
-def _count_lines(path: Path) -> int:
-    count = 0
-    last = b"\n"
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 22):
-            count += chunk.count(b"\n")
-            last = chunk[-1:]
-    return count + (last != b"\n")
 
 
 def _empty_source(conn: duckdb.DuckDBPyConnection, width: int) -> None:

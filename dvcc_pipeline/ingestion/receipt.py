@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+# How a file name reads in a receipt; re-exported for the door, which names files the same way.
+from dvcc_pipeline.errors import display_name as display_name
 
 ACCEPTED = "geaccepteerd"
 ACCEPTED_WITH_REJECTS = "geaccepteerd_met_afkeur"
@@ -24,6 +27,8 @@ STATUS_LABELS = {
 }
 
 UNKNOWN_FOLDER = "onbekende_map"
+INCOMPLETE = "onvolledig"
+"""A CSV cut off at its end (a stalled or broken upload); see `completeness`."""
 
 FIRST_ROWS = 10
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -57,6 +62,12 @@ def plural(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
 
+def shown_names(names: list[str], limit: int = 5) -> str:
+    """The first few of a list of names, and how many more: `a, b, c en nog 4`."""
+    more = f" en nog {len(names) - limit}" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
 _VERSION_SUFFIX = re.compile(r"_v[0-9]+$")
 
 
@@ -67,14 +78,6 @@ def version_name(file_name: str, version: int) -> str:
         stem, extension = file_name, ""
     stem = _VERSION_SUFFIX.sub("", stem)
     return f"{stem}_v{version}" + (f".{extension}" if extension else "")
-
-
-def display_name(name: str) -> str:
-    """A file name as text: bytes that are not UTF-8 shown as `\\xNN`, so a receipt can hold any name.
-
-    The file itself keeps its bytes; only what people read is escaped.
-    """
-    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 @dataclass
@@ -115,7 +118,10 @@ class Receipt:
     archive_path: Path | None = None
     receipt_path: Path | None = None
     received_at: str | None = None
+    """When the intake took the file (the private copy)."""
     processed_at: str | None = None
+    arrived_at: str | None = None
+    """When the file was last written in its drop folder: the partner's upload, before the settle window."""
     restricted: bool = False
     partner: str | None = None
     """The partner whose box the file came from; None for the data team's drops in landing."""
@@ -128,6 +134,39 @@ class Receipt:
         if self.status == REJECTED:
             return 2
         return 0
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any], **overrides: Any) -> Receipt:
+        """The receipt of a stored record: a ledger row or a receipt's JSON (the keys of `to_dict`).
+
+        The ledger holds problems as JSON text and timestamps as TIMESTAMP, the JSON file a list
+        and ISO text; both read the same. `overrides` set what the caller knows better (the
+        status when received, a path inside this home)."""
+        problems = record.get("problemen") or []
+        if isinstance(problems, str):
+            problems = json.loads(problems)
+        fields: dict[str, Any] = {
+            "delivery_id": record["levering_id"],
+            "feed_id": record["feed"],
+            "file_name": record["bestandsnaam"],
+            "period": record["periode"],
+            "supplier": record["leverancier"],
+            "version": record["versie"],
+            "sha256": record["sha256"],
+            "contract_version": record["contractversie"],
+            "status": record["status"],
+            "rows_total": record["rijen_totaal"] or 0,
+            "rows_accepted": record["rijen_geaccepteerd"] or 0,
+            "rows_rejected": record["rijen_afgekeurd"] or 0,
+            "problems": [_problem(p) for p in problems],
+            "archive_path": Path(record["archiefpad"]) if record.get("archiefpad") else None,
+            "receipt_path": Path(record["ontvangstbewijs"]) if record.get("ontvangstbewijs") else None,
+            "received_at": _iso(record.get("ontvangen_op")),
+            "processed_at": _iso(record.get("verwerkt_op")),
+            "arrived_at": _iso(record.get("aangekomen_op")),
+            "partner": record.get("partner"),
+        }
+        return cls(**{**fields, **overrides})
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -147,6 +186,7 @@ class Receipt:
             "problemen": [p.to_dict() for p in self.problems],
             "archiefpad": _home_relative(self.archive_path),
             "ontvangstbewijs": _home_relative(self.receipt_path),
+            "aangekomen_op": self.arrived_at,
             "ontvangen_op": self.received_at,
             "verwerkt_op": self.processed_at,
         }
@@ -172,7 +212,8 @@ class Receipt:
             + (" (het hele bestand)" if self.status == REJECTED and self.rows_total else ""),
         ]
         if self.processed_at:
-            lines.append(f"- Verwerkt op: {self.processed_at}")
+            arrived = f" (aangekomen op {self.arrived_at})" if self.arrived_at else ""
+            lines.append(f"- Verwerkt op: {self.processed_at}{arrived}")
         lines.append("")
         if self.problems:
             lines += [
@@ -219,6 +260,12 @@ class Receipt:
                 f"De geaccepteerde rijen zijn geladen; de afgekeurde rijen niet. Herstel die rijen en lever "
                 f"het hele bestand opnieuw als {name}: die versie vervangt deze levering volledig."
             )
+        if INCOMPLETE in codes:
+            return (
+                f"Lever het hele bestand opnieuw aan, onder dezelfde naam `{_md(self.file_name)}`: upload het "
+                "onder een tijdelijke naam (eindigend op .part) en hernoem het pas als de upload klaar is. "
+                "Er is niets van dit bestand geladen."
+            )
         if self.restricted or "persoonsgegevens" in codes:
             fix = "Haal de persoonsgegevens uit het bestand (de kolommen hierboven)"
         elif "scheidingsteken" in codes:
@@ -230,6 +277,16 @@ class Receipt:
         else:
             fix = "Herstel wat hierboven staat"
         return f"{fix} en lever het hele bestand opnieuw aan als {name}. Er is niets van dit bestand geladen."
+
+
+def _problem(stored: Mapping[str, Any]) -> Problem:
+    rows = list(stored.get("eerste_rijen") or [])
+    return Problem(stored["code"], stored.get("kolom"), stored["melding"], rows, stored.get("aantal") or 0)
+
+
+def _iso(value: object) -> str | None:
+    """A stored timestamp as ISO text (a TIMESTAMP reads back with a space)."""
+    return str(value).replace(" ", "T") if value else None
 
 
 def _home_relative(path: Path | None) -> str | None:

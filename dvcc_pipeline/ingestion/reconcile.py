@@ -12,7 +12,6 @@ receipt write are removed.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import shutil
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from dvcc_pipeline.config import FEEDS, Settings
-from dvcc_pipeline.contracts import load_contract
+from dvcc_pipeline.contracts import load_contract, load_partners
 from dvcc_pipeline.ingestion import door
 from dvcc_pipeline.ingestion.door import Intake
 from dvcc_pipeline.ingestion.ingest import complete
@@ -30,10 +29,10 @@ from dvcc_pipeline.ingestion.receipt import (
     ACCEPTED,
     ACCEPTED_WITH_REJECTS,
     REPLACED,
-    Problem,
     Receipt,
     display_name,
 )
+from dvcc_pipeline.ingestion.replay import replay_rows
 
 log = logging.getLogger(__name__)
 
@@ -61,30 +60,7 @@ class Reconciliation:
 
 def receipt_from_ledger(row: dict) -> Receipt:
     """The receipt of a ledger row (the ledger holds everything the receipt shows)."""
-    problems = [
-        Problem(p["code"], p.get("kolom"), p["melding"], list(p.get("eerste_rijen") or []), p.get("aantal") or 0)
-        for p in json.loads(row["problemen"] or "[]")
-    ]
-    return Receipt(
-        delivery_id=row["levering_id"],
-        feed_id=row["feed"],
-        file_name=row["bestandsnaam"],
-        period=row["periode"],
-        supplier=row["leverancier"],
-        version=row["versie"],
-        sha256=row["sha256"],
-        contract_version=row["contractversie"],
-        status=_status_when_received(row),
-        rows_total=row["rijen_totaal"] or 0,
-        rows_accepted=row["rijen_geaccepteerd"] or 0,
-        rows_rejected=row["rijen_afgekeurd"] or 0,
-        problems=problems,
-        archive_path=Path(row["archiefpad"]) if row["archiefpad"] else None,
-        receipt_path=Path(row["ontvangstbewijs"]) if row["ontvangstbewijs"] else None,
-        received_at=str(row["ontvangen_op"]).replace(" ", "T") if row["ontvangen_op"] else None,
-        processed_at=str(row["verwerkt_op"]).replace(" ", "T") if row["verwerkt_op"] else None,
-        partner=row.get("partner"),
-    )
+    return Receipt.from_record(row, status=_status_when_received(row))
 
 
 def _status_when_received(row: dict) -> str:
@@ -132,8 +108,6 @@ def _take_again(intake: Intake) -> bool:
 def roll_back(settings: Settings, conn: duckdb.DuckDBPyConnection, row: dict) -> None:
     """Undo a committed delivery whose bytes are gone: its rows and ledger row go, and the
     deliveries it replaced are loaded again from their archived files."""
-    from dvcc_pipeline.store.restore import replay_rows
-
     conn.execute("BEGIN TRANSACTION")
     try:
         if row["feed"] in FEEDS:
@@ -159,7 +133,7 @@ def roll_back(settings: Settings, conn: duckdb.DuckDBPyConnection, row: dict) ->
 
 def reconcile(settings: Settings, conn: duckdb.DuckDBPyConnection) -> Reconciliation:
     """Finish or undo every journalled intake; remove temporaries of interrupted writes."""
-    settings.ensure_dirs()
+    settings.ensure_dirs(load_partners())
     ensure_raw_schema(conn)
     result = Reconciliation()
     for journal in sorted(settings.intake_dir.glob("*.json")):

@@ -11,16 +11,24 @@ reported as `duplicaat` by ingestion).
 
 import hashlib
 import json
+import math
 from collections import defaultdict
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from dvcc_pipeline.config import FEEDS, get_settings
+from dvcc_pipeline.config import FEEDS, Settings, get_settings
 from dvcc_pipeline.ingestion import scan_landing
 from dvcc_pipeline.ingestion.assets import INGESTION_JOBS, PARTITIONS, drop_key, landing_opruimen
+from dvcc_pipeline.ingestion.landing import Settling
+from dvcc_pipeline.ingestion.receipt import display_name, shown_names
 from dvcc_pipeline.recovery import ABORTED_TAG
+
+# A single-run backfill over a range of partitions is asked for with these run tags (as the UI's
+# launchpad does); RunRequest takes only one partition key and the package exports no public
+# constant for them, so they are written as the strings Dagster documents.
+PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
+PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 def _fingerprint(path: Path) -> str:
@@ -54,9 +62,23 @@ def _ingestion_request(
         run_key=run_key,
         job_name=job_name,
         tags={
-            ASSET_PARTITION_RANGE_START_TAG: ordered_partitions[positions[0]],
-            ASSET_PARTITION_RANGE_END_TAG: ordered_partitions[positions[-1]],
+            PARTITION_RANGE_START_TAG: ordered_partitions[positions[0]],
+            PARTITION_RANGE_END_TAG: ordered_partitions[positions[-1]],
         },
+    )
+
+
+def skip_reason(settings: Settings, settling: list[Settling]) -> str:
+    """Nothing to launch: say which files are still settling (a stalled upload shows here)."""
+    if not settling:
+        return "Geen nieuwe leveringen."
+    waits = [
+        f"{display_name(drop_key(settings, s.path))} (nog {math.ceil(s.seconds_left)} s)"
+        for s in sorted(settling, key=lambda s: s.seconds_left)
+    ]
+    return (
+        f"Nog geen levering klaar: {len(waits)} bestand(en) nog niet de hele wachttijd onveranderd "
+        f"(upload mogelijk nog bezig): {shown_names(waits)}."
     )
 
 
@@ -103,7 +125,7 @@ def build_landing_sensor(feed_id: str) -> dg.SensorDefinition:
             dynamic_partitions_requests=(
                 [PARTITIONS[feed_id].build_add_request(new_partitions)] if new_partitions else []
             ),
-            skip_reason=None if run_requests else "Geen nieuwe leveringen.",
+            skip_reason=None if run_requests else skip_reason(settings, scan.settling),
         )
 
     return _sensor

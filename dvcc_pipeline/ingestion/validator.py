@@ -23,6 +23,7 @@ from dvcc_pipeline.contracts import (
     period_bounds,
 )
 from dvcc_pipeline.ingestion.boxes import refusal
+from dvcc_pipeline.ingestion.completeness import cut_off_problem
 from dvcc_pipeline.ingestion.reader import (
     REJECTS,
     SRC,
@@ -91,6 +92,9 @@ def check_file(
     Leaves `__dvcc_checked` (with `__ok`) behind when the file passed the file checks.
     """
     drop_temp_objects(conn)
+    cut_off = cut_off_problem(path, contract)
+    if cut_off is not None:  # a stalled upload: never accepted in part
+        return CheckOutcome(REJECTED, problems=[cut_off])
     source = read_source(conn, path, contract, max_bytes)
     bounds = period_bounds(identity.period, contract.file.period_grain)
     if bounds is None:  # contract.identify() guarantees a valid period

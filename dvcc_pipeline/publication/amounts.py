@@ -48,7 +48,7 @@ class AmountResult:
     rounds: int = 0
     lps: int = 0
     hidden_total_eur: float = 0.0  # information loss: the sum of the hidden amounts (euro)
-    secondary_keys: list[list[str]] = field(default_factory=list)
+    secondary: list[list] = field(default_factory=list)  # (table, amount, row id) hidden for protection
     failures: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
@@ -195,12 +195,8 @@ def protect_amounts(
     relations: Mapping[str, str],
     truth: Mapping[str, str],
     regions: str,
-    hidden: list[list[str]] | None = None,
 ) -> AmountResult:
-    """Hide further amounts (in the tables' state) until every hidden amount is protected.
-
-    `hidden`: the secondary amounts decided before for the same figures (table, amount, key):
-    applied as they are, then audited."""
+    """Hide further amounts (in the tables' state) until every hidden amount is protected."""
     policy = contract.policy
     p = float(policy.amount_protection_pct) / 100.0
     system = build_system(conn, contract, relations=relations, truth=truth, regions=regions, amounts=True)
@@ -216,14 +212,9 @@ def protect_amounts(
     usable = cells["waar"].notna().to_numpy()
     level = cells["niveau"].map({n: i for i, n in enumerate(policy.region_hierarchy)}).fillna(0).to_numpy()
     matrix = system.matrix()
-    keys = cells["tabel"] + "\x1f" + cells["maat"] + "\x1f" + cells["sleutel"]
-    if hidden is not None:
-        wanted = {"\x1f".join(h) for h in hidden}
-        is_hidden |= keys.isin(wanted).to_numpy()
-    else:
-        _first_pass(cells, eq, is_hidden, p, usable, level)
+    _first_pass(cells, eq, is_hidden, p, usable, level)
     narrow, binding = _lp_audit(cells, matrix, is_hidden, p, result)
-    while hidden is None and narrow.any() and result.rounds < _ROUNDS:
+    while narrow.any() and result.rounds < _ROUNDS:
         result.rounds += 1
         before = int(is_hidden.sum())
         value = cells["waar"].fillna(0).to_numpy(dtype=float)
@@ -246,17 +237,17 @@ def protect_amounts(
     result.hidden_total_eur = float(cells.loc[is_hidden, "waar"].fillna(0).sum())
     result.failures = cells[narrow][["tabel", "maat", "sleutel", "niveau", "waar"]]
     chosen = cells[secondary]
-    result.secondary_keys = chosen[["tabel", "maat", "sleutel"]].values.tolist()
-    _mark(conn, contract, chosen)
+    result.secondary = [[str(t), str(m), int(r)] for t, m, r in chosen[["tabel", "maat", "_rid"]].values.tolist()]
+    mark_hidden(conn, contract, result.secondary)
     return result
 
 
-def _mark(conn: duckdb.DuckDBPyConnection, contract: PublishedContract, chosen: pd.DataFrame) -> None:
-    """Set the hidden flag of the chosen amounts in the tables' state (by row id)."""
+def mark_hidden(conn: duckdb.DuckDBPyConnection, contract: PublishedContract, hidden: list[list]) -> None:
+    """Set the hidden flag of the given amounts (table, amount, row id) in the tables' state."""
     by_name = {t.name: t for t in audited_tables(contract)}
+    chosen = pd.DataFrame(hidden, columns=["tabel", "maat", "_rid"])
     for (name, amount), rows in chosen.groupby(["tabel", "maat"]):
-        table = by_name[str(name)]
         conn.execute(
-            f"UPDATE {state(table)} SET {hidden_flag(str(amount))} = true WHERE list_contains(?, _rid)",
+            f"UPDATE {state(by_name[str(name)])} SET {hidden_flag(str(amount))} = true WHERE list_contains(?, _rid)",
             [[int(r) for r in rows["_rid"]]],
         )

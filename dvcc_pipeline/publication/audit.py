@@ -528,11 +528,13 @@ def interval_audit(
     relations: Mapping[str, str],
     truth: Mapping[str, str],
     regions: str,
+    bounds: Callable[[pd.DataFrame, PublicationPolicy], tuple[np.ndarray, np.ndarray]] = count_bounds,
 ) -> AuditResult:
     """Audit the published counts (`relations`, by table name) against the marts (`truth`).
 
     The truth only says which counts are small (1 … k−1) and is one feasible table; every
-    bound comes from the published figures alone.
+    bound comes from the published figures alone (`bounds`: what the attacker knows of a figure,
+    by default that of this method; measure.py audits plain rounding with its own).
     """
     started = time.perf_counter()
     policy = contract.policy
@@ -550,7 +552,7 @@ def interval_audit(
     small = (truth_values >= 1) & (truth_values <= k - 1) & cells["waarde"].notna().to_numpy()
     result.small = int(small.sum())
     matrix = system.matrix()
-    low, high = count_bounds(cells, policy)
+    low, high = bounds(cells, policy)
     valid = cells["waarde"].notna().to_numpy()
     low[~valid], high[~valid] = 0.0, 0.0  # no figure: not in any kept equation
     propagate(matrix, low, high)

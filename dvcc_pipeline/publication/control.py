@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 
-from dvcc_pipeline.publication.amounts import AmountResult, protect_amounts
+from dvcc_pipeline.publication.amounts import AmountResult, mark_hidden, protect_amounts
 from dvcc_pipeline.publication.audit import AuditResult, audited_tables, interval_audit
 from dvcc_pipeline.publication.contract import PublishedContract
 from dvcc_pipeline.publication.disclosure import (
@@ -155,44 +155,67 @@ def protect_publication(
             conn, table, policy, source=sources[table.name], registrations=registrations
         )
     fingerprint = _fingerprint(conn, contract, secret)
+    tables = audited_tables(contract)
     saved = _load(store, fingerprint)
-    if saved is not None:
+    if saved is not None:  # the gate decided and audited these very figures: apply its decision
         _redraw_saved(conn, saved["trekkingen"])
+        mark_hidden(conn, contract, saved["bedragen"])
+        _write_all(conn, contract, targets, secret)
+        result = ControlResult(
+            tables=[table_stats(conn, t, targets[t.name], dominated[t.name]) for t in tables],
+            audit=AuditResult(**saved["audit"]),
+            amounts=AmountResult(**saved["bedragen_cijfers"]),
+            first_audit=AuditResult(**saved["eerste_audit"]),
+            redraw_rounds=int(saved["rondes"]),
+            reused=True,
+        )
+        result.seconds = time.perf_counter() - started
+        return result
     _write_all(conn, contract, targets, secret)
     checked = {"relations": targets, "truth": sources, "regions": regions}
-    amounts = protect_amounts(conn, contract, **checked, hidden=saved["bedragen"] if saved else None)
+    amounts = protect_amounts(conn, contract, **checked)
     if amounts.added:
         _write_all(conn, contract, targets, secret)
     audit = interval_audit(conn, contract, **checked)
     first = audit
     rounds = redrawn = 0
-    while saved is None and audit.pinned and rounds < policy.max_redraws:
+    while audit.pinned and rounds < policy.max_redraws:
         redrawn += _redraw(conn, audit.redraw_identities)
         rounds += 1
         _write_all(conn, contract, targets, secret)
         audit = interval_audit(conn, contract, **checked)
     result = ControlResult(
-        tables=[table_stats(conn, t, targets[t.name], dominated[t.name]) for t in audited_tables(contract)],
+        tables=[table_stats(conn, t, targets[t.name], dominated[t.name]) for t in tables],
         audit=audit,
         amounts=amounts,
         first_audit=first,
-        redraw_rounds=rounds if saved is None else int(saved["rondes"]),
+        redraw_rounds=rounds,
         redrawn=redrawn,
-        reused=saved is not None,
     )
     result.seconds = time.perf_counter() - started
-    if store is not None and saved is None and result.passed:
+    if store is not None and result.passed:
         draws = conn.execute(f"SELECT identiteit, trekking FROM {DRAWS_TABLE} ORDER BY 1").fetchall()
         _save(
             store,
             {
                 "fingerprint": fingerprint,
                 "trekkingen": [list(row) for row in draws],
-                "bedragen": amounts.secondary_keys,
+                "bedragen": amounts.secondary,
                 "rondes": rounds,
+                "audit": _stored(audit),
+                "eerste_audit": _stored(first),
+                "bedragen_cijfers": {name: getattr(amounts, name) for name in _AMOUNT_FIGURES},
             },
         )
     return result
+
+
+_AUDIT_FIGURES = ("cells", "small", "pinned", "shown_small", "identities", "blocks", "largest_block", "lps", "seconds")
+_AMOUNT_FIGURES = ("cells", "primary", "hidden", "narrow", "added", "rounds", "lps", "hidden_total_eur")
+
+
+def _stored(audit: AuditResult) -> dict:
+    return {name: getattr(audit, name) for name in _AUDIT_FIGURES} | {"identity_kinds": audit.identity_kinds}
 
 
 def _redraw_saved(conn: duckdb.DuckDBPyConnection, draws: list[list]) -> None:

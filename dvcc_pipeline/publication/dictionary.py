@@ -32,19 +32,24 @@ def _cell(text: object) -> str:
     return " ".join(str(text).split()).replace("|", "\\|") if text not in (None, "") else "–"
 
 
-def _suppression(table: PublishedTable, column: str, k: int) -> str:
+def _suppression(table: PublishedTable, column: str, k: int, b: int) -> str:
     """What disclosure control does to this column, in the consumer's words."""
     spec = table.disclosure
-    if column == SUPPRESSED_FLAG and spec is not None:
-        return "true als een cel in deze rij is onderdrukt"
     if spec is None:
         return ""
+    if column == SUPPRESSED_FLAG:
+        return "true als een bedrag in deze rij is weggelaten"
     if column in spec.counts:
-        return f"leeg bij 1 … {k - 1}, of om een andere cel te beschermen"
+        return f"afgerond op {b}-tallen onder eenheidsniveau; op eenheidsniveau exact vanaf {k}"
     if column in spec.amounts:
-        return f"leeg als {spec.amounts[column]} leeg is of één registratie domineert"
-    if column in spec.derived:
-        return "leeg als " + ", ".join(spec.derived[column]) + " leeg is"
+        if not spec.publish_amounts:
+            return "altijd leeg: bedragen staan per jaar en in de totalen"
+        return f"leeg als het aantal onder {k} ligt, één registratie domineert of ter bescherming van een ander bedrag"
+    derived = {d.column: d for d in spec.derived}
+    if column in derived:
+        return f"berekend uit de afgeronde {derived[column].measure}"
+    if spec.rank is not None and column == spec.rank.column:
+        return f"berekend uit de afgeronde {spec.rank.measure}; gelijke aantallen delen een rang"
     return ""
 
 
@@ -60,15 +65,17 @@ def _allowed(prop: Any) -> str:
 
 
 def generate(path: Path = PUBLISHED_CONTRACT_PATH) -> str:
-    """The dictionary as Markdown: per table its meaning, grain, suppression and columns."""
+    """The dictionary as Markdown: per table its meaning, grain, disclosure control and columns."""
     contract = parse_published_contract(path)
     model = OpenDataContractStandard.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
     glossary = next((p.value for p in model.customProperties or [] if p.property == "columnGlossary"), None) or {}
-    k = contract.policy.min_cell_size
+    policy = contract.policy
+    k, b = policy.min_cell_size, policy.rounding_base
     lines = [
         f"Contract `{contract.id}` versie {contract.version}; leesbaar met DuckDB ≥ "
-        f"{contract.minimum_reader_version}. k = {k}; onderdrukt op niveau "
-        f"{', '.join(contract.policy.suppressed_levels)}.",
+        f"{contract.minimum_reader_version}. Aantallen afgerond op {b}-tallen op niveau "
+        f"{', '.join(policy.rounded_levels)}; op eenheidsniveau exact vanaf k = {k}. Een totaal is apart "
+        "afgerond en kan dus afwijken van de som van de afgeronde delen.",
         "",
     ]
     for obj, table in zip(model.schema_ or [], contract.tables, strict=True):
@@ -77,17 +84,17 @@ def generate(path: Path = PUBLISHED_CONTRACT_PATH) -> str:
             lines += [f"Korrel: {_cell(obj.dataGranularityDescription)}", ""]
         disclosure = next((p for p in obj.customProperties or [] if p.property == "disclosure"), None)
         if disclosure is not None and disclosure.description:
-            lines += [f"Onderdrukking: {_cell(disclosure.description)}", ""]
+            lines += [f"Onthullingscontrole: {_cell(disclosure.description)}", ""]
         elif table.disclosure is None and table.from_mart:
-            lines += ["Onderdrukking: geen (geen aantallen over personen).", ""]
-        lines += ["| kolom | type | sleutel | betekenis | onderdrukking |", "| --- | --- | --- | --- | --- |"]
+            lines += ["Onthullingscontrole: geen (geen aantallen over personen).", ""]
+        lines += ["| kolom | type | sleutel | betekenis | onthullingscontrole |", "| --- | --- | --- | --- | --- |"]
         for prop, column in zip(obj.properties or [], table.columns, strict=True):
             meaning = prop.description or glossary.get(column.name, "")
             if allowed := _allowed(prop):  # "…; waarden: …" follows the sentence without its full stop
                 meaning = meaning.rstrip(".") + allowed
             lines.append(
                 f"| {column.name} | {_cell(column.physical_type)} | {_cell(_key(prop))} | "
-                f"{_cell(meaning.lstrip('; '))} | {_cell(_suppression(table, column.name, k))} |"
+                f"{_cell(meaning.lstrip('; '))} | {_cell(_suppression(table, column.name, k, b))} |"
             )
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -271,11 +271,11 @@ def table_stats(conn: duckdb.DuckDBPyConnection, table: PublishedTable, target: 
     rows, counts, differ, amounts = conn.execute(
         f"SELECT count(*), {cells}, {changed}, {hidden} FROM {state(table)} AS s JOIN {target} AS p ON {keys}"
     ).fetchone()
-    return DisclosureStats(
+    return DisclosureStats(  # `or 0`: a mart still without rows (its source has not delivered yet)
         table=table.name,
-        rows=int(rows),
-        counts=int(counts),
-        rounded_changed=int(differ),
-        amounts_hidden=int(amounts),
+        rows=int(rows or 0),
+        counts=int(counts or 0),
+        rounded_changed=int(differ or 0),
+        amounts_hidden=int(amounts or 0),
         dominance=dominated,
     )

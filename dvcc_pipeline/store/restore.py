@@ -19,17 +19,10 @@ from pathlib import Path
 import duckdb
 
 from dvcc_pipeline.config import Settings
-from dvcc_pipeline.contracts import load_contract
-from dvcc_pipeline.ingestion.door import sha256_file
-from dvcc_pipeline.ingestion.ingest import load_delivery
+from dvcc_pipeline.contracts import load_partners
 from dvcc_pipeline.ingestion.ledger import LEDGER, LOADED_STATUSES, ensure_raw_schema, record
-from dvcc_pipeline.ingestion.reader import drop_temp_objects
-from dvcc_pipeline.ingestion.receipt import Problem, Receipt
-from dvcc_pipeline.ingestion.validator import check_file
-
-
-class RestoreError(Exception):
-    """The archive and the receipts do not allow a faithful rebuild; the message says why, in Dutch."""
+from dvcc_pipeline.ingestion.receipt import Receipt
+from dvcc_pipeline.ingestion.replay import replay_rows
 
 
 @dataclass
@@ -62,54 +55,10 @@ def read_receipts(settings: Settings) -> list[Receipt]:
         data = json.loads(path.read_text(encoding="utf-8"))
         if not data.get("levering_id"):
             continue
-        receipts.append(
-            Receipt(
-                delivery_id=data["levering_id"],
-                feed_id=data["feed"] or "onbekend",
-                file_name=data["bestandsnaam"],
-                period=data["periode"],
-                supplier=data["leverancier"],
-                version=data["versie"],
-                sha256=data["sha256"],
-                contract_version=data["contractversie"],
-                status=data["status"],
-                rows_total=data["rijen_totaal"],
-                rows_accepted=data["rijen_geaccepteerd"],
-                rows_rejected=data["rijen_afgekeurd"],
-                problems=[
-                    Problem(p["code"], p["kolom"], p["melding"], p["eerste_rijen"], p["aantal"])
-                    for p in data["problemen"]
-                ],
-                archive_path=local_path(settings, Path(data["archiefpad"])) if data["archiefpad"] else None,
-                receipt_path=path,
-                received_at=data["ontvangen_op"],
-                processed_at=data["verwerkt_op"],
-                partner=data.get("partner"),
-            )
-        )
+        receipt = Receipt.from_record(data, feed_id=data["feed"] or "onbekend", receipt_path=path)
+        receipt.archive_path = local_path(settings, receipt.archive_path)
+        receipts.append(receipt)
     return sorted(receipts, key=lambda r: r.delivery_id or "")
-
-
-def replay_rows(settings: Settings, conn: duckdb.DuckDBPyConnection, receipt: Receipt, replaces: bool) -> int:
-    """Check the archived file again and load its rows with the original id (one transaction)."""
-    path = receipt.archive_path
-    if path is None or not path.is_file():
-        raise RestoreError(f"archiefbestand van levering {receipt.delivery_id} ontbreekt: {path}")
-    if sha256_file(path) != receipt.sha256:
-        raise RestoreError(f"{path} wijkt af van de sha256 op het ontvangstbewijs; dit bestand is niet te vertrouwen")
-    contract = load_contract(receipt.feed_id or "")
-    identity = contract.identify(receipt.file_name)
-    if identity is None:
-        raise RestoreError(f"{receipt.file_name} past niet (meer) bij het contract {contract.feed_id}")
-    outcome = check_file(conn, path, contract, identity, settings.max_file_bytes)
-    if outcome.status != receipt.status or outcome.rows_accepted != receipt.rows_accepted:
-        raise RestoreError(
-            f"{receipt.file_name} geeft nu {outcome.status} met {outcome.rows_accepted} rijen, het ontvangstbewijs "
-            f"zegt {receipt.status} met {receipt.rows_accepted}; is het contract sindsdien gewijzigd?"
-        )
-    load_delivery(conn, contract, receipt, outcome.outputs, settings.pseudonym_key, replaces=replaces)
-    drop_temp_objects(conn)
-    return receipt.rows_accepted
 
 
 def rebuild(settings: Settings, target: Path) -> tuple[int, int, int]:
@@ -134,7 +83,7 @@ def rebuild(settings: Settings, target: Path) -> tuple[int, int, int]:
 def restore(settings: Settings) -> RestoreResult:
     """Rebuild the warehouse beside the damaged one, keep the damaged file, swap the new one in."""
     started = time.perf_counter()
-    settings.ensure_dirs()
+    settings.ensure_dirs(load_partners())
     target = settings.warehouse_dir / "dvcc.herstel.duckdb"
     for leftover in (target, target.with_name(target.name + ".wal")):
         leftover.unlink(missing_ok=True)

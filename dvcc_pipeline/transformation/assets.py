@@ -59,7 +59,9 @@ def dbt_build_args(full_refresh: bool) -> list[str]:
     return [*build, "--full-refresh"] if full_refresh else build
 
 
-TRANSLATOR = DvccDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+TRANSLATOR = DvccDbtTranslator(
+    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_source_tests_as_checks=True)
+)
 
 
 @dbt_assets(

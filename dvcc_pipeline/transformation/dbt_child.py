@@ -13,6 +13,8 @@ import signal
 import sys
 from pathlib import Path
 
+from dvcc_pipeline.config import get_settings
+
 _PR_SET_PDEATHSIG = 1
 
 
@@ -23,6 +25,9 @@ def main() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         if os.getppid() != parent:  # the parent died before the signal was armed
             sys.exit(1)
+    # dbt's profile reads the warehouse from the environment; a process that only imported the
+    # definitions has not exported it, and still means its own DVCC_HOME's warehouse.
+    os.environ.setdefault("DVCC_WAREHOUSE_PATH", str(get_settings().warehouse_path))
     dbt = Path(sys.executable).with_name("dbt")
     os.execv(dbt, [str(dbt), *sys.argv[1:]])
 

@@ -12,31 +12,38 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
 from packaging.version import Version
 
-from dvcc_pipeline.config import DBT_PROJECT_DIR
+from dvcc_pipeline.config import DBT_PROJECT_DIR, get_settings
 
 # The venv's dbt, so nothing depends on PATH (the Makefile calls .venv/bin/... directly),
 # through `dvcc-dbt`, which makes dbt die with the run that started it.
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dvcc-dbt"))
 
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR)
+
+def _target_dir() -> Path:
+    """dbt's target folder of the current DVCC_HOME (never inside the installed project)."""
+    return get_settings().dbt_target_dir
+
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, target_path=_target_dir())
 
 _SOURCE_GLOBS = ("dbt_project.yml", "profiles.yml", "models/**/*", "seeds/**/*", "macros/**/*", "tests/**/*")
 
 
 # dbt reuses its parse (partial parsing) only while the profile is unchanged, and the
 # profile's path is the warehouse of the current DVCC_HOME; the parse records which one.
-_PARSED_FOR = Path(dbt_project.project_dir) / dbt_project.target_path / "geparsed_voor_warehouse.txt"
+_PARSED_FOR = "geparsed_voor_warehouse.txt"
 
 
 def _warehouse_path() -> str:
-    return os.environ.get("DVCC_WAREHOUSE_PATH", "")
+    """The warehouse dbt's profile names: exported by the entry points, else this DVCC_HOME's."""
+    return os.environ.get("DVCC_WAREHOUSE_PATH") or str(get_settings().warehouse_path)
 
 
-def _manifest_is_stale() -> bool:
-    manifest = dbt_project.manifest_path
-    if not manifest.exists() or not _PARSED_FOR.exists():
+def _manifest_is_stale(target: Path) -> bool:
+    manifest, parsed_for = target / "manifest.json", target / _PARSED_FOR
+    if not manifest.exists() or not parsed_for.exists():
         return True
-    if _PARSED_FOR.read_text(encoding="utf-8") != _warehouse_path():
+    if parsed_for.read_text(encoding="utf-8") != _warehouse_path():
         return True
     built = manifest.stat().st_mtime
     return any(
@@ -72,10 +79,12 @@ def ensure_manifest() -> Path:
     parse's `partial_parse.msgpack` into every run's target folder, so each `dbt build` skips
     the full parse (about 5 s) — but only if it was made for the same warehouse path.
     """
-    if _manifest_is_stale():
-        dbt_resource().cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
-        _PARSED_FOR.write_text(_warehouse_path(), encoding="utf-8")
-    return dbt_project.manifest_path
+    target = _target_dir()
+    if _manifest_is_stale(target):
+        target.mkdir(parents=True, exist_ok=True)
+        dbt_resource().cli(["parse", "--quiet"], target_path=target).wait()
+        (target / _PARSED_FOR).write_text(_warehouse_path(), encoding="utf-8")
+    return target / "manifest.json"
 
 
 def mart_asset_key(model_name: str) -> dg.AssetKey:
