@@ -32,6 +32,7 @@ from dvcc_pipeline.publication.contract import PublishedContract
 from dvcc_pipeline.publication.disclosure import hidden_flag, state
 
 _ROUNDS = 8
+_WIDE_ROUNDS = 3
 _GROUP_ROUNDS = 30
 _SPREAD = 12.0  # weights e^0 … e^12
 _CAP = 1e12  # upper bound of a hidden amount in the LP: reached means "no upper limit"
@@ -214,17 +215,22 @@ def protect_amounts(
     matrix = system.matrix()
     _first_pass(cells, eq, is_hidden, p, usable, level)
     narrow, binding = _lp_audit(cells, matrix, is_hidden, p, result)
-    while narrow.any() and result.rounds < _ROUNDS:
+    value = cells["waar"].fillna(0).to_numpy(dtype=float)
+    while narrow.any() and result.rounds < _ROUNDS + _WIDE_ROUNDS:
         result.rounds += 1
         before = int(is_hidden.sum())
-        value = cells["waar"].fillna(0).to_numpy(dtype=float)
+        wide = result.rounds > _ROUNDS  # the last rounds hide every visible amount around a narrow one
         for cell in np.flatnonzero(narrow):
             own = eq.loc[eq["pos"] == cell, "vgl_nr"].to_numpy()
             for rows in (binding.get(int(cell), own), own):
-                members = eq.loc[eq["vgl_nr"].isin(rows), "pos"].to_numpy()
-                options = [m for m in members if not is_hidden[m] and usable[m] and value[m] > 0]
-                if options:
-                    is_hidden[_complement(options, int(cell), value, level, p)] = True
+                for row in np.unique(rows):
+                    members = eq.loc[eq["vgl_nr"] == row, "pos"].to_numpy()
+                    options = [m for m in members if not is_hidden[m] and usable[m] and value[m] > 0]
+                    if options and wide:
+                        is_hidden[options] = True
+                    elif options:
+                        is_hidden[_complement(options, int(cell), value, level, p)] = True
+                if int(is_hidden.sum()) > before:
                     break
         if int(is_hidden.sum()) == before:
             break
