@@ -31,8 +31,8 @@ from dvcc_pipeline.publication.audit import _Block, audited_tables, blocks_of, b
 from dvcc_pipeline.publication.contract import PublishedContract
 from dvcc_pipeline.publication.disclosure import hidden_flag, state
 
-_ROUNDS = 8
-_WIDE_ROUNDS = 3
+_ROUNDS = 20
+_WIDE_ROUNDS = 2
 _GROUP_ROUNDS = 30
 _SPREAD = 12.0  # weights e^0 … e^12
 _CAP = 1e12  # upper bound of a hidden amount in the LP: reached means "no upper limit"
@@ -216,18 +216,21 @@ def protect_amounts(
     _first_pass(cells, eq, is_hidden, p, usable, level)
     narrow, binding = _lp_audit(cells, matrix, is_hidden, p, result)
     value = cells["waar"].fillna(0).to_numpy(dtype=float)
+    top = len(policy.region_hierarchy) - 1
     while narrow.any() and result.rounds < _ROUNDS + _WIDE_ROUNDS:
         result.rounds += 1
         before = int(is_hidden.sum())
-        wide = result.rounds > _ROUNDS  # the last rounds hide every visible amount around a narrow one
+        # the last rounds hide every visible amount below eenheid in the identities around a narrow one
+        wide = result.rounds > _ROUNDS
         for cell in np.flatnonzero(narrow):
             own = eq.loc[eq["pos"] == cell, "vgl_nr"].to_numpy()
             for rows in (binding.get(int(cell), own), own):
                 for row in np.unique(rows):
                     members = eq.loc[eq["vgl_nr"] == row, "pos"].to_numpy()
                     options = [m for m in members if not is_hidden[m] and usable[m] and value[m] > 0]
-                    if options and wide:
-                        is_hidden[options] = True
+                    below = [m for m in options if level[m] < top]
+                    if below and wide:
+                        is_hidden[below] = True
                     elif options:
                         is_hidden[_complement(options, int(cell), value, level, p)] = True
                 if int(is_hidden.sum()) > before:
