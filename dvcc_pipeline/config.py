@@ -261,8 +261,6 @@ def export_to_environment(settings: Settings) -> None:
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
     # dagster-dbt derives every invocation's target (and log) folder from this variable.
     os.environ["DBT_TARGET_PATH"] = str(settings.dbt_target_dir)
-    # dbt's messages reach the run page as text: no terminal colour codes in them.
-    os.environ["DBT_USE_COLORS"] = "false"
     if settings.dagster_pg_url:
         os.environ[PG_DRIVER_URL_VARIABLE] = pg_driver_url(settings.dagster_pg_url)
 

@@ -99,7 +99,7 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("DVCC_PSEUDONYM_KEY", "test-sleutel")
     result = get_settings()
     result.home.mkdir()
-    result.ensure_dirs()
+    result.ensure_dirs(load_partners())
     return result
 
 

@@ -11,7 +11,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from dvcc_pipeline.faults import checkpoint
-from dvcc_pipeline.transformation.project import dbt_project, ensure_manifest
+from dvcc_pipeline.transformation.project import dbt_project, ensure_manifest, invocation_target
 from dvcc_pipeline.warehouse import WAREHOUSE_POOL
 
 LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}
@@ -72,7 +72,8 @@ TRANSLATOR = DvccDbtTranslator(
 )
 def dvcc_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig) -> Iterator[Any]:
     """Seeds, staging, intermediate and marts, built and tested by dbt."""
-    for number, event in enumerate(dbt.cli(dbt_build_args(config.volledig_herbouwen), context=context).stream()):
+    build = dbt.cli(dbt_build_args(config.volledig_herbouwen), context=context, target_path=invocation_target(context))
+    for number, event in enumerate(build.stream()):
         if number == 1:
             checkpoint("dbt")  # the fault tests die here, with dbt half-way through its build
         yield event

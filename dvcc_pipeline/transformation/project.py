@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import uuid
 from functools import cached_property
 from importlib.metadata import version as installed_version
 from pathlib import Path
@@ -68,7 +69,17 @@ class VenvDbtCliResource(DbtCliResource):
 
 
 def dbt_resource() -> DbtCliResource:
-    return VenvDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+    # dbt's messages reach the run page and the logs as text: no terminal colour codes in them.
+    return VenvDbtCliResource(
+        project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE, global_config_flags=["--no-use-colors"]
+    )
+
+
+def invocation_target(context: dg.AssetExecutionContext) -> Path:
+    """A fresh target (and log) folder for one dbt invocation of a run, under the home's dbt
+    target: named as dagster-dbt names its own, but never inside the installed project, even
+    in a process that did not export DBT_TARGET_PATH."""
+    return _target_dir() / f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
 
 
 def ensure_manifest() -> Path:
