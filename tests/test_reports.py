@@ -1,15 +1,15 @@
-"""The informatiebeeld on the demo data: coverage, figures, disclosure control, isolation.
+"""The informatiebeeld on the demo data: coverage, figures, rounded counts, hidden amounts, isolation.
 
-Figures are checked against the published tables with the test's own SQL; disclosure control
-against the warehouse marts, which hold the unsuppressed values the reports must never show.
+Figures are checked against the published tables with the test's own SQL: every count is shown as
+published (below eenheid a multiple of the rounding base), only an amount reads "afgeschermd",
+and the warehouse marts, which hold the true values, show that the reports do not.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from decimal import Decimal
-from html import unescape
+from html import escape, unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -19,9 +19,15 @@ import pytest
 from dvcc_pipeline.config import get_settings
 from dvcc_pipeline.publication.contract import load_published_contract
 from dvcc_pipeline.reporting import write_reports
-from dvcc_pipeline.reporting.render import SUPPRESSED
+from dvcc_pipeline.reporting.render import ROUNDED_TO, SUPPRESSED, rounding_note
 
-K = load_published_contract().policy.min_cell_size
+POLICY = load_published_contract().policy
+K, BASE = POLICY.min_cell_size, POLICY.rounding_base
+# every count a report shows for its own gemeente or basisteam (a level below eenheid)
+COUNT_KEY = re.compile(
+    r"^(kerncijfers/(aangiften|bank|fraudehelpdesk)/\d{4}(Q\d)?|gemeente/GM\d{4}/[a-z]+/\d{4}(Q\d)?"
+    r"|delictsvormen/[^/]+/(aangiften|bank|fraudehelpdesk)|wie/.+|dark_number/aangiften)$"
+)
 SECTIONS = ("kerncijfers", "delictsvormen", "trend", "dark-number", "wie", "voortgang", "kwaliteit")
 
 
@@ -129,8 +135,8 @@ def _period(quarter: str) -> tuple[str, str]:
 def _assert_total(found: dict[str, tuple[str, str]], key: str, expected: str) -> None:
     value, text = found[key]
     assert value == expected, (key, value, expected)
-    if expected == "":
-        assert text == SUPPRESSED, (key, text)
+    if expected == "":  # only an amount can be hidden
+        assert "/schade" in key and text == SUPPRESSED, (key, text)
 
 
 def test_figures_equal_the_published_tables(home, pub, quarter, gemeenten) -> None:
@@ -154,11 +160,14 @@ def test_figures_equal_the_published_tables(home, pub, quarter, gemeenten) -> No
             """,
             [year, niveau, code],
         ).fetchall()
-        for vorm, aangiften, _fhd in published:
-            key = f"delictsvormen/{vorm}/aangiften"
-            if key in found:
-                assert found[key][0] == ("" if aangiften is None else str(aangiften)), (code, key)
-                checked += 1
+        for vorm, aangiften, fhd in published:
+            for key, expected in (
+                (f"delictsvormen/{vorm}/aangiften", aangiften),
+                (f"delictsvormen/{vorm}/fraudehelpdesk", fhd),
+            ):
+                if key in found:
+                    assert expected is not None and found[key][0] == str(expected), (code, key, expected)
+                    checked += 1
         profiel = pub.execute(
             """
             select dimensie, waarde, bron, aantal from ind_slachtofferprofiel_jaar
@@ -221,85 +230,67 @@ def _check_activities(pub, found: dict[str, tuple[str, str]], niveau: str, code:
     return checked
 
 
-def test_no_suppressed_value_appears_in_any_report(home, pub, quarter) -> None:
+def test_every_count_is_shown_rounded_and_only_amounts_read_afgeschermd(home, pub, quarter) -> None:
+    """Below eenheid a report shows every count as a multiple of the base; "afgeschermd" stands only by amounts."""
     year = int(quarter[:4])
     with duckdb.connect(str(home / "warehouse" / "dvcc.duckdb"), read_only=True) as warehouse:
         true_values = {
             (r[0], r[1], r[2]): r[3]
             for r in warehouse.execute(
                 "select regio_niveau, regio_code, delictsvorm, aangiften from marts.ind_delictsvormen_jaar "
-                "where jaar = ?",
+                "where jaar = ? and regio_niveau in ('gemeente', 'basisteam')",
                 [year],
             ).fetchall()
         }
-    suppressed = pub.execute(
-        """
-        select regio_niveau, regio_code, delictsvorm from ind_delictsvormen_jaar
-        where jaar = ? and onderdrukt and aangiften is null and regio_niveau in ('gemeente', 'basisteam')
-        """,
-        [year],
-    ).fetchall()
-    assert suppressed, "the demo should have suppressed cells to check"
-    # some hidden cells are large (hidden so a small one cannot be recovered): no page may claim
-    # that a hidden cell is small
-    assert any(true_values[cell] >= K for cell in suppressed)
-    seen_small = 0
+    counts = hidden_amounts = small_rounded = 0
     for path in (home / "reports" / quarter).glob("*-*.html"):
         page = path.read_text(encoding="utf-8")
-        assert "minder dan" not in unescape(page), path.name
-        found = cells(page)
-        for key, (value, _text) in found.items():
-            if value == "":
+        assert "minder dan" not in _outside_amounts(page), path.name  # no count is called small
+        niveau, code = _region_of(path, pub)
+        for key, (value, text) in cells(page).items():
+            if text == SUPPRESSED:
+                assert "/schade" in key and value == "", (path.name, key)
+                hidden_amounts += 1
+            if not COUNT_KEY.match(key):
                 continue
-            is_count = not any(
-                part in key for part in ("schade", "vm/", "kwaliteit/", "trend/", "voortgang/", "/verschil")
-            )
-            assert not (is_count and 0 < Decimal(value) < K), (path.name, key, value)
-        for niveau, code, vorm in suppressed:
-            if not _belongs(path, niveau, code):
-                continue
-            key = f"delictsvormen/{vorm}/aangiften"
-            if key in found:
-                seen_small += 1
-                value, text = found[key]
-                # the warehouse knows the true count; the report shows neither it nor anything else
-                assert true_values[(niveau, code, vorm)] > 0
-                assert value == "" and text == SUPPRESSED, (path.name, key)
-    assert seen_small > 0
-    assert _suppressed_profile_cells_read_afgeschermd(home, pub, quarter) > 0
+            # every count is published and shown, a multiple of the base below eenheid
+            assert value != "" and text != SUPPRESSED, (path.name, key)
+            assert int(value) % BASE == 0, (path.name, key, value)
+            counts += 1
+            vorm = key.split("/")[1]
+            if key.startswith("delictsvormen/") and 0 < true_values.get((niveau, code, vorm), 0) < K:
+                small_rounded += 1  # a true count 1 … k−1, shown only as its rounded figure
+        # the word stands nowhere else than by a hidden amount and in the one explanation of it
+        assert SUPPRESSED not in _outside_amounts(page), path.name
+    assert counts > 1000 and hidden_amounts > 0
+    assert small_rounded > 0, "the demo should have small true counts among the shown delictsvormen"
 
 
-def _suppressed_profile_cells_read_afgeschermd(home: Path, pub, quarter: str) -> int:
-    """Every suppressed age band or channel shows "afgeschermd", while the warehouse knows it."""
-    with duckdb.connect(str(home / "warehouse" / "dvcc.duckdb"), read_only=True) as warehouse:
-        true_values = {
-            tuple(r[:6]): r[6]
-            for r in warehouse.execute(
-                "select jaar, regio_niveau, regio_code, dimensie, waarde, bron, aantal"
-                " from marts.ind_slachtofferprofiel_jaar"
-            ).fetchall()
-        }
-    suppressed = pub.execute(
-        """
-        select jaar, regio_niveau, regio_code, dimensie, waarde, bron from ind_slachtofferprofiel_jaar
-        where onderdrukt and aantal is null and regio_niveau in ('gemeente', 'basisteam')
-          and jaar = (select max(jaar) from ind_slachtofferprofiel_jaar where jaar <= ?)
-        """,
-        [int(quarter[:4])],
-    ).fetchall()
-    seen = 0
-    for jaar, niveau, code, dimensie, waarde, bron in suppressed:
-        found = cells(_report(home, quarter, niveau, code))
-        value, text = found[f"wie/{dimensie}/{waarde}/{bron}"]
-        assert true_values[(jaar, niveau, code, dimensie, waarde, bron)] > 0
-        assert value == "" and text == SUPPRESSED, (code, dimensie, waarde, bron)
-        seen += 1
-    return seen
+def test_every_report_says_once_that_counts_are_rounded_and_totals_separately(home, quarter) -> None:
+    note = escape(rounding_note(BASE, K), quote=False)
+    for path in (home / "reports" / quarter).glob("*-*.html"):
+        html = path.read_text(encoding="utf-8")
+        assert html.count(note) == 1, path.name
+        text = text_of(html)
+        assert text.count(f"afgerond op {ROUNDED_TO[BASE]}") == 1, path.name
+        assert text.count("Elk totaal is apart afgerond") == 1, path.name
 
 
-def _belongs(path: Path, niveau: str, code: str) -> bool:
-    slug = code if niveau == "gemeente" else re.sub(r"[^a-z0-9]+", "-", code.lower()).strip("-")
-    return path.name == f"{niveau}-{slug}.html"
+def _region_of(path: Path, pub) -> tuple[str, str]:
+    """(regio_niveau, regio_code) of a report file."""
+    niveau, slug = path.stem.split("-", 1)
+    if niveau == "gemeente":
+        return niveau, slug
+    teams = [r[0] for r in pub.execute("select distinct basisteam from dim_gemeente").fetchall()]
+    return niveau, next(t for t in teams if re.sub(r"[^a-z0-9]+", "-", t.lower()).strip("-") == slug)
+
+
+def _outside_amounts(html: str) -> str:
+    """The page's text without its style, its amount cells and the explanation of a hidden amount."""
+    html = re.sub(r"<style>.*?</style>", " ", html, flags=re.S)
+    html = re.sub(r'<td[^>]*data-key="[^"]*/schade[^"]*"[^>]*>.*?</td>', " ", html, flags=re.S)
+    html = re.sub(r'<p[^>]*id="afgeschermd"[^>]*>.*?</p>', " ", html, flags=re.S)
+    return text_of(html)
 
 
 def test_a_municipality_report_names_no_other_municipality(home, quarter, gemeenten) -> None:
@@ -357,43 +348,69 @@ KERN = {
 DUTCH_NUMBER = re.compile(r"^(€ )?[+-]?\d{1,3}(\.\d{3})*(,\d)?%?$")
 
 
-def test_smallest_municipality_states_published_totals_once(home, pub, quarter, smallest) -> None:
+def test_smallest_municipality_shows_every_count(home, pub, quarter, smallest) -> None:
     html = _report(home, quarter, "gemeente", smallest)
     found = cells(html)
     periode, vorig = _period(quarter)
-    hidden = 0
     for key, (bron, soort, measure) in KERN.items():
         for p in (periode, vorig):
             expected = _total(pub, "gemeente", smallest, p, bron, soort, measure)
             _assert_total(found, f"kerncijfers/{key}/{p}", expected)
-            hidden += expected == ""
-    assert hidden, "the smallest municipality should have hidden totals to show as afgeschermd"
+            assert measure == "schadebedrag_eur" or expected != "", (key, p)  # every headline count is shown
 
-    # the dark-number box states the published online aangiften of its year, a part of the kerncijfer
-    aangiften = found[f"kerncijfers/aangiften/{periode}"][0]
+    # its delictsvormen tables: every count shown as published; the five with the most aangiften, and
+    # every other delictsvorm with as many aangiften as the fifth named below the table
+    published = {
+        r[0]: r[1:]
+        for r in pub.execute(
+            """
+            select delictsvorm, label, aangiften, meldingen_bank, meldingen_fraudehelpdesk
+            from ind_delictsvormen_jaar join dim_delictsvorm using (delictsvorm)
+            where jaar = ? and regio_niveau = 'gemeente' and regio_code = ?
+              and hoofdcategorie in ('cybercrime', 'gedigitaliseerd')
+            """,
+            [int(quarter[:4]), smallest],
+        ).fetchall()
+    }
+    shown = {k.split("/")[1] for k in found if re.fullmatch(r"delictsvormen/[^/]+/aangiften", k)} - {"gelijk"}
+    nonzero = sorted((v[1] for v in published.values() if v[1]), reverse=True)
+    assert shown and len(shown) == min(5, len(nonzero)), shown
+    fifth = min(published[vorm][1] for vorm in shown)
+    assert {vorm for vorm, v in published.items() if v[1] > fifth} <= shown
+    section = re.search(r'<section id="delictsvormen".*?</section>', html, flags=re.S)[0]
+    for vorm, (label, *_counts) in published.items():
+        if published[vorm][1] == fifth and vorm not in shown:
+            assert escape(label) in section.split("</table>")[1], label  # named after the first table
+    for vorm in shown:
+        for column, value in zip(("aangiften", "bank", "fraudehelpdesk"), published[vorm][1:], strict=True):
+            assert found[f"delictsvormen/{vorm}/{column}"][0] == str(value), (vorm, column)
+            assert DUTCH_NUMBER.match(found[f"delictsvormen/{vorm}/{column}"][1]), (vorm, column)
+    assert SUPPRESSED not in _outside_amounts(section)
+
+    # the trend chart: one unbroken line per series over every published quarter
+    quarters = pub.execute(
+        "select count(distinct kwartaal) from fct_meldingen_kwartaal where kwartaal <= ?", [quarter]
+    ).fetchone()[0]
+    trend = re.search(r'<section id="trend".*?</section>', html, flags=re.S)[0]
+    lines = re.findall(r'<polyline[^>]*points="([^"]+)"', trend)
+    assert len(lines) == 2 and all(len(points.split()) == quarters for points in lines), lines
+    assert "onderbroken lijn" not in trend
+
+    # the dark-number box states the published online aangiften of its year
     dark = pub.execute(
         """
-        select jaar, aangiften, geschat_slachtoffers from ind_dark_number
+        select aangiften, geschat_slachtoffers from ind_dark_number
         where regio_niveau = 'gemeente' and regio_code = ? and delictgroep = 'totaal' and jaar <= ?
         order by jaar desc limit 1
         """,
         [smallest, int(quarter[:4])],
     ).fetchone()
-    if dark and dark[2] is not None:
-        assert found["dark_number/aangiften"][0] == str(dark[1])
-        if aangiften and str(dark[0]) == periode:
-            assert dark[1] <= int(aangiften)
+    if dark and dark[1] is not None:
+        assert found["dark_number/aangiften"][0] == str(dark[0])
     # the basisteam's report states the same total for this municipality
     team = pub.execute("select basisteam from dim_gemeente where gemeentecode = ?", [smallest]).fetchone()[0]
     team_cells = cells(_report(home, quarter, "basisteam", team))
-    if f"gemeente/{smallest}/aangiften/{periode}" in team_cells:
-        assert team_cells[f"gemeente/{smallest}/aangiften/{periode}"] == found[f"kerncijfers/aangiften/{periode}"]
-    # a part is never more than its published whole
-    if aangiften:
-        parts = [
-            int(v) for k, (v, _) in found.items() if k.startswith("delictsvormen/") and k.endswith("/aangiften") and v
-        ]
-        assert sum(parts) <= int(aangiften)
+    assert team_cells[f"gemeente/{smallest}/aangiften/{periode}"] == found[f"kerncijfers/aangiften/{periode}"]
 
 
 def test_every_report_uses_one_label_one_format_and_no_nested_brackets(home, quarter, smallest) -> None:
@@ -417,7 +434,7 @@ def test_every_report_uses_one_label_one_format_and_no_nested_brackets(home, qua
     # every hidden value reads the same, one label
     assert hidden_labels == {SUPPRESSED}
     small = _report(home, quarter, "gemeente", smallest)
-    assert "te weinig zichtbare cijfers" in small or small.count("<svg") >= 4
+    assert "te weinig cijfers boven 0" in small or small.count("<svg") >= 4
 
 
 def test_quality_does_not_count_a_rejection_a_later_version_fixed(home, pub) -> None:

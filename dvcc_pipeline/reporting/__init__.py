@@ -1,7 +1,8 @@
 """The informatiebeeld: a quarterly HTML report per basisteam and municipality for the driehoek.
 
-Reads only the published file, so disclosure control holds by construction; see `data.py` for
-what is read and `render.py` for how it is shown.
+Reads only the published file, so disclosure control holds by construction (counts below eenheid
+arrive rounded, hidden amounts as NULL); see `data.py` for what is read and `render.py` for how
+it is shown.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def write_reports(
     """
     if not settings.published_path.exists():
         return []
-    k = load_published_contract().policy.min_cell_size
+    policy = load_published_contract().policy
+    k, base = policy.min_cell_size, policy.rounding_base
     with connect(settings.published_path) as conn:
         quarters = published_quarters(conn)
         if not quarters:
@@ -54,7 +56,7 @@ def write_reports(
             raise ValueError(f"kwartaal {kwartaal} is niet gepubliceerd (beschikbaar: {quarters[0]} – {quarters[-1]})")
         all_regions = regions(conn)
         chosen = select_regions(all_regions, basisteam, gemeente)
-        pages = [(region, render_report(load_report(conn, region, kwartaal, k))) for region in chosen]
+        pages = [(region, render_report(load_report(conn, region, kwartaal, k, base))) for region in chosen]
 
     folder = settings.reports_dir / kwartaal
     folder.mkdir(parents=True, exist_ok=True)

@@ -1,12 +1,14 @@
 """Inline SVG charts for the reports: no scripts, no fonts, nothing fetched.
 
 Each function returns one `<svg>` element as text, with a `<title>` so a screen reader and a
-printed page still say what the chart shows. Values that were suppressed are passed as None
-and drawn as an empty slot with the caller's text ("afgeschermd").
+printed page still say what the chart shows. A value without a figure (a hidden amount, a
+quarter not yet published) is passed as None and drawn as an empty slot with the caller's text;
+published counts are never None, so lines of counts run unbroken.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
@@ -20,11 +22,11 @@ PALETTE = ("#1f5f8b", "#c8553d", "#2a9d8f", "#8d6a9f", "#e9a03b", "#5c6b73")
 class Bar:
     label: str
     value: float | None
-    text: str  # the value as the reader sees it ("1.234", "afgeschermd")
+    text: str  # the value as the reader sees it ("1.234", "€ 1.234", "afgeschermd")
 
 
 def bar_chart(title: str, bars: Sequence[Bar], width: int = 640) -> str:
-    """Horizontal bars, one per label; suppressed values get no bar but keep their text."""
+    """Horizontal bars, one per label; a value without a figure gets no bar but keeps its text."""
     row, label_w, pad = 26, 230, 8
     height = row * len(bars) + 2 * pad
     top = max((b.value for b in bars if b.value is not None), default=0) or 1
@@ -60,7 +62,9 @@ def line_chart(
     """Lines over quarters; an optional dashed vertical marker (the series break) before x index `marker_at`."""
     left, right, top, bottom = 52, 210, 16, 44
     plot_w, plot_h = width - left - right, height - top - bottom
-    peak = max((v for s in series for v in s.values if v is not None), default=0) or 1
+    highest = max((v for s in series for v in s.values if v is not None), default=0)
+    tick = _tick(highest)
+    peak = tick * max(1, math.ceil(highest / tick))  # the axis ends on a gridline
     step = plot_w / max(1, len(x_labels) - 1)
 
     def x(i: float) -> float:
@@ -70,8 +74,7 @@ def line_chart(
         return top + plot_h - plot_h * v / peak
 
     parts = [_open(title, width, height)]
-    for frac in (0, 0.5, 1):
-        value = peak * frac
+    for value in (tick * i for i in range(round(peak / tick) + 1)):
         parts.append(
             f'<line x1="{left}" x2="{left + plot_w}" y1="{y(value):.1f}" y2="{y(value):.1f}" stroke="#ddd"/>'
             f'<text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end">{_short(value)}</text>'
@@ -153,6 +156,17 @@ def _open(title: str, width: int, height: int) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" class="chart"><title>{escape(title)}</title>'
     )
+
+
+def _tick(peak: float) -> float:
+    """A whole, round step (1, 2 or 5 times a power of ten) giving at most five steps up to `peak`.
+
+    Counts below eenheid are multiples of five, so round steps keep the axis in the same numbers.
+    """
+    if peak <= 5:
+        return 1
+    power = 10 ** math.floor(math.log10(peak / 5))
+    return next(f * power for f in (1, 2, 5, 10) if f * power >= peak / 5)
 
 
 def _short(value: float) -> str:

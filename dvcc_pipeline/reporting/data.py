@@ -1,10 +1,10 @@
 """What a report shows, read from the published file only.
 
 Every figure comes from `published.duckdb`, opened read-only, so disclosure control holds by
-construction: a suppressed cell is NULL there and stays None here. A headline figure is one
-published cell for exactly that region and period (`ind_totalen`), never a sum of visible
-cells: a hidden cell can be large, so such a sum would undercount and contradict the other
-sections.
+construction: counts below eenheid arrive rounded and are shown as published; only an amount can
+be hidden (NULL with `onderdrukt`), and it stays None here. A headline figure is one published
+cell for exactly that region and period (`ind_totalen`), never a sum of other cells: every total
+is rounded from its own true value, so a sum of rounded parts would contradict it.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 ONLINE_HOOFDCATEGORIEEN = ("cybercrime", "gedigitaliseerd")
 VM_ONDERWERPEN = ("slachtoffer_online_totaal", "aangifte_online", "melding_elders_online")
 VM_EENHEID = "RE03"
+AMOUNT = "schadebedrag_eur"  # the one measure disclosure control can still hide
 
 # kerncijfers: (key, what the reader sees, bron, soort, measure of ind_totalen)
 KERNCIJFERS: tuple[tuple[str, str, str, str, str], ...] = (
@@ -56,7 +57,7 @@ class Region:
 
 @dataclass(frozen=True)
 class Cel:
-    """One published cell of `ind_totalen`: its value, or None when it is hidden."""
+    """One published cell of `ind_totalen`: its value; `onderdrukt` only for a hidden amount."""
 
     waarde: Decimal | int | None
     onderdrukt: bool
@@ -82,16 +83,16 @@ class DelictsvormJaar:
     schadebedrag_eur: Decimal | None
     meldingen_bank: int | None
     meldingen_fraudehelpdesk: int | None
-    onderdrukt: bool
+    onderdrukt: bool  # the amount is hidden; counts are always published
 
 
 @dataclass(frozen=True)
 class Trend:
     kwartalen: list[str]
-    reeksen: dict[str, list[int | None]]  # soort (aangifte, melding) -> police count per quarter, None: hidden
+    reeksen: dict[str, list[int | None]]  # soort (aangifte, melding) -> police count per quarter, None: no row
     breukjaar: int | None
     toelichting: str | None
-    jaarverandering: list[tuple[int, str, str, Decimal | None, bool]]  # jaar, reeks, methode, pct, onderdrukt
+    jaarverandering: list[tuple[int, str, str, Decimal | None]]  # jaar, reeks, methode, pct (None: no base)
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,6 @@ class DarkNumber:
     geschat: int | None
     ondergrens: int | None
     bovengrens: int | None
-    onderdrukt: bool
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,6 @@ class Profiel:
     dimensie: str  # leeftijdsklasse | kanaal
     waarde: str
     aantal: int | None
-    onderdrukt: bool
 
 
 @dataclass(frozen=True)
@@ -175,7 +174,8 @@ class ReportData:
     kwartaalnummer: int
     periode: str  # the kerncijfers' period: the year after its fourth quarter, else the quarter
     periode_vorig: str  # the same period a year before
-    k: int
+    k: int  # eenheid counts of k or more are exact
+    base: int  # counts below eenheid are multiples of this
     publicatie_id: str
     gepubliceerd_op: str
     kerncijfers: list[Kerncijfer]
@@ -225,7 +225,7 @@ def kerncijfer_periods(jaar: int, qn: int) -> tuple[str, str]:
     return (str(jaar), str(jaar - 1)) if qn == 4 else (f"{jaar}Q{qn}", f"{jaar - 1}Q{qn}")
 
 
-def load_report(conn: duckdb.DuckDBPyConnection, region: Region, kwartaal: str, k: int) -> ReportData:
+def load_report(conn: duckdb.DuckDBPyConnection, region: Region, kwartaal: str, k: int, base: int) -> ReportData:
     """Everything one report shows."""
     match = QUARTER.match(kwartaal)
     if not match:
@@ -246,6 +246,7 @@ def load_report(conn: duckdb.DuckDBPyConnection, region: Region, kwartaal: str, 
         periode=periode,
         periode_vorig=periode_vorig,
         k=k,
+        base=base,
         publicatie_id=publicatie_id,
         gepubliceerd_op=gepubliceerd_op,
         kerncijfers=_kerncijfers(conn, region, periode, periode_vorig),
@@ -271,7 +272,7 @@ def load_report(conn: duckdb.DuckDBPyConnection, region: Region, kwartaal: str, 
 def _totalen(
     conn: duckdb.DuckDBPyConnection, niveau: str, code: str, periods: Sequence[str]
 ) -> dict[tuple[str, str], Cel]:
-    """The published region totals per kerncijfer and period; a missing row reads as hidden."""
+    """The published region totals per kerncijfer and period; only an amount can be hidden."""
     rows = conn.execute(
         """
         select periode, bron, soort, aantal, schadebedrag_eur, onderdrukt from ind_totalen
@@ -284,9 +285,9 @@ def _totalen(
     for key, _, bron, soort, measure in KERNCIJFERS:
         for periode in periods:
             row = found.get((periode, bron, soort))
-            result[(key, periode)] = (
-                Cel(row[measure], bool(row["onderdrukt"]) or row[measure] is None) if row else Cel(None, True)
-            )
+            value = row[measure] if row else None
+            hidden = measure == AMOUNT and value is None and bool(row and row["onderdrukt"])
+            result[(key, periode)] = Cel(value, hidden)
     return result
 
 
@@ -347,7 +348,7 @@ def _trend(conn: duckdb.DuckDBPyConnection, region: Region, kwartaal: str) -> Tr
     ).fetchone()
     changes = conn.execute(
         """
-        select jaar, reeks, methode, verandering_pct, onderdrukt from ind_trend_jaar
+        select jaar, reeks, methode, verandering_pct from ind_trend_jaar
         where regio_niveau = ? and regio_code = ? and reeks in ('cybercrime', 'gedigitaliseerd')
           and jaar <= ? and jaar >= ?
         order by jaar, reeks, methode
@@ -361,7 +362,7 @@ def _dark_number(conn: duckdb.DuckDBPyConnection, region: Region, jaar: int) -> 
     row = conn.execute(
         """
         select jaar, aangiften, aangiftebereidheid_pct, vm_jaar, bron_aangiftebereidheid,
-               geschat_slachtoffers, ondergrens, bovengrens, onderdrukt
+               geschat_slachtoffers, ondergrens, bovengrens
         from ind_dark_number
         where regio_niveau = ? and regio_code = ? and delictgroep = 'totaal' and jaar <= ?
         order by jaar desc limit 1
@@ -411,7 +412,7 @@ def _profiel(conn: duckdb.DuckDBPyConnection, region: Region, jaar: int) -> tupl
         """
         with t as (select * from ind_slachtofferprofiel_jaar where regio_niveau = ? and regio_code = ?),
              j as (select max(jaar) as jaar from t where jaar <= ?)
-        select t.jaar, bron, dimensie, waarde, aantal, onderdrukt
+        select t.jaar, bron, dimensie, waarde, aantal
         from t join j using (jaar)
         order by dimensie, waarde, bron
         """,

@@ -1,10 +1,10 @@
 """The report as one self-contained Dutch HTML page (inline CSS and SVG, nothing fetched).
 
 Every figure cell carries `data-key` and `data-value` attributes, so the tests can check the
-numbers against the published tables without parsing Dutch number formats. A suppressed cell
-has an empty `data-value` and reads "afgeschermd" — the one label for a hidden value, explained
-once at the top of the page: the published tables do not say whether a cell was small or hidden
-so a small one cannot be recovered, so the page cannot say either.
+numbers against the published tables without parsing Dutch number formats. Every count is shown
+as published (below eenheid rounded to the base); the top of the page says so once, and that
+totals are rounded separately. Only an amount can be hidden: its cell has an empty `data-value`
+and reads "afgeschermd", the one label for a hidden value, also explained once at the top.
 """
 
 from __future__ import annotations
@@ -21,14 +21,29 @@ SUPPRESSED = "afgeschermd"
 NO_FIGURE = "–"  # not hidden, just no figure (no respondents, no base to compare with); never orange
 
 
-def explanation(k: int) -> str:
-    """The one explanation of a hidden value, at the top of every report."""
+ROUNDED_TO = {5: "vijftallen", 10: "tientallen"}
+
+
+def rounding_note(base: int, k: int) -> str:
+    """The one explanation of rounded counts, at the top of every report (and nowhere else)."""
+    multiples = ROUNDED_TO.get(base, f"veelvouden van {base}")
     return (
-        f"“{SUPPRESSED}”: dit cijfer publiceren we niet. Dat geldt voor een klein aantal (1 tot {k}), zodat niemand "
-        "te herkennen is; voor een schadebedrag waarin één aangifte overheerst; en voor een cijfer waarmee zo'n "
-        "klein aantal terug te rekenen zou zijn, door andere cijfers af te trekken of overzichten naast elkaar te "
-        "leggen. Een afgeschermd cijfer kan dus ook groot zijn. Totalen komen daarom nooit uit het optellen van de "
-        "zichtbare cijfers, maar uit het gepubliceerde totaal van precies dat gebied en die periode."
+        f"Aantallen voor een gemeente, basisteam of district zijn afgerond op {multiples} "
+        f"(0, {base}, {2 * base}, {3 * base}, …), zodat niemand te herkennen is: een {base} kan in werkelijkheid "
+        f"1 tot en met {2 * base - 1} zijn en een 0 ook 1 tot en met {base - 1}. Aantallen voor de hele eenheid "
+        f"zijn precies; alleen een aantal van 1 tot en met {k - 1} is daar ook afgerond. Elk totaal is apart "
+        "afgerond, vanuit zijn eigen precieze waarde: de delen tellen daarom niet altijd precies op tot het "
+        "totaal. Een totaal in dit rapport is altijd het gepubliceerde totaal van dat gebied en die periode, "
+        "nooit een optelling."
+    )
+
+
+def explanation(k: int) -> str:
+    """The one explanation of a hidden amount, at the top of every report."""
+    return (
+        f"“{SUPPRESSED}” staat alleen bij schadebedragen: zo'n bedrag publiceren we niet als het op minder dan {k} "
+        "aangiften of meldingen berust, als één aangifte of melding het bedrag overheerst, of als het anders uit "
+        "andere bedragen terug te rekenen zou zijn. Een afgeschermd bedrag kan dus ook groot zijn."
     )
 
 
@@ -145,6 +160,7 @@ def render_report(data: ReportData) -> str:
         '<p class="box">Dit informatiebeeld is bedoeld voor het gesprek in de driehoek over online criminaliteit: '
         "oplichting en fraude via internet en telefoon (gedigitaliseerde criminaliteit) en aanvallen op computers "
         f"(cybercrime).</p>"
+        f'<p class="note" id="afronding">{escape(rounding_note(data.base, data.k))}</p>'
         f'<p class="note" id="afgeschermd">{escape(explanation(data.k))}</p>'
         f'<nav class="toc">{toc}</nav></header>'
         + "".join(html for _, _, html in sections)
@@ -176,7 +192,7 @@ def fmt_pct(value: Decimal | float, sign: bool = False) -> str:
 
 
 def _cell(key: str, value: int | Decimal | None, suppressed: bool, kind: str = "int") -> str:
-    """A figure cell: the value, "afgeschermd" when the publication hid it, else "–" (no figure)."""
+    """A figure cell: the value, "afgeschermd" for an amount the publication hid, else "–" (no figure)."""
     if value is None:
         if suppressed:
             return f'<td class="n afgeschermd" data-key="{escape(key)}" data-value="">{SUPPRESSED}</td>'
@@ -186,10 +202,10 @@ def _cell(key: str, value: int | Decimal | None, suppressed: bool, kind: str = "
 
 
 def _change(key: str, now: Cel, before: Cel) -> str:
-    """The change on a year before, from two published cells; hidden if either is hidden."""
-    if now.waarde is None or before.waarde is None:
+    """The change on a year before, from two published cells; hidden if either amount is hidden."""
+    if now.onderdrukt or before.onderdrukt:
         return f'<td class="n afgeschermd" data-key="{escape(key)}" data-value="">{SUPPRESSED}</td>'
-    if not before.waarde:
+    if now.waarde is None or not before.waarde:
         return f'<td class="n" data-key="{escape(key)}" data-value="">{NO_FIGURE}</td>'
     pct = (100 * (Decimal(now.waarde) - Decimal(before.waarde)) / Decimal(before.waarde)).quantize(Decimal("0.1"))
     cls = "up" if pct > 0 else "down" if pct < 0 else ""
@@ -204,8 +220,8 @@ def _figure(chart: str, bron: str, periode: str) -> str:
 
 def _why_empty(what: str) -> str:
     return (
-        f'<p class="note">Geen grafiek van {escape(what)}: te weinig zichtbare cijfers voor dit gebied '
-        "(de meeste zijn afgeschermd of 0). De tabel eronder toont wat gepubliceerd is.</p>"
+        f'<p class="note">Geen grafiek van {escape(what)}: te weinig cijfers boven 0 voor dit gebied. '
+        "De tabel eronder toont wat gepubliceerd is.</p>"
     )
 
 
@@ -241,7 +257,8 @@ def _kerncijfers(d: ReportData) -> tuple[str, str, str]:
         f"{escape(_period_words(d.periode))}, over alle delictsvormen samen. Verschil: de verandering ten opzichte "
         f"van {escape(_period_words(d.periode_vorig))}, voor {escape(r.naam)}, het district en de hele eenheid. "
         "Banken en Fraudehelpdesk zien deels dezelfde slachtoffers als de politie; tel de rijen dus niet bij "
-        "elkaar op.</p>"
+        f"elkaar op. Bij kleine aantallen kan een verschil groot lijken: van {d.base} naar {2 * d.base} is al "
+        "+100,0%.</p>"
     )
     content = f"<table>{head}{''.join(rows)}</table>{note}"
     content += _per_gemeente(d)
@@ -262,7 +279,7 @@ def _per_gemeente(d: ReportData) -> str:
     head = "<tr><th>Gemeente</th>" + "".join(f'<th class="n">{escape(labels[k])}</th>' for k in keys) + "</tr>"
     body = "".join(
         f"<tr><td>{escape(name)}</td>"
-        + "".join(_cell(f"gemeente/{code}/{k}/{d.periode}", cells[k].waarde, cells[k].onderdrukt) for k in keys)
+        + "".join(_cell(f"gemeente/{code}/{k}/{d.periode}", cells[k].waarde, False) for k in keys)
         + "</tr>"
         for code, name, cells in d.per_gemeente
     )
@@ -271,17 +288,19 @@ def _per_gemeente(d: ReportData) -> str:
 
 def _delictsvormen(d: ReportData) -> tuple[str, str, str]:
     vormen = d.delictsvormen
-    shown = [v for v in vormen if v.aangiften != 0]
-    by_count = sorted(shown, key=lambda v: (v.aangiften is None, -(v.aangiften or 0), v.label))[:5]
+    shown = sorted((v for v in vormen if v.aangiften), key=lambda v: (-(v.aangiften or 0), v.label))
+    by_count = shown[:5]
+    # rounded counts tie often: name every delictsvorm with as many aangiften as the last one in the table
+    tied = [v for v in shown[5:] if v.aangiften == by_count[-1].aangiften] if by_count else []
     by_damage = sorted((v for v in vormen if v.schadebedrag_eur), key=lambda v: (-v.schadebedrag_eur, v.label))[:5]
 
     def table(items: Sequence[DelictsvormJaar]) -> str:
         rows = "".join(
             f"<tr><td>{escape(v.label)}</td>"
-            + _cell(f"delictsvormen/{v.delictsvorm}/aangiften", v.aangiften, v.onderdrukt)
+            + _cell(f"delictsvormen/{v.delictsvorm}/aangiften", v.aangiften, False)
             + _cell(f"delictsvormen/{v.delictsvorm}/schade", v.schadebedrag_eur, v.onderdrukt, "eur")
-            + _cell(f"delictsvormen/{v.delictsvorm}/bank", v.meldingen_bank, v.onderdrukt)
-            + _cell(f"delictsvormen/{v.delictsvorm}/fraudehelpdesk", v.meldingen_fraudehelpdesk, v.onderdrukt)
+            + _cell(f"delictsvormen/{v.delictsvorm}/bank", v.meldingen_bank, False)
+            + _cell(f"delictsvormen/{v.delictsvorm}/fraudehelpdesk", v.meldingen_fraudehelpdesk, False)
             + "</tr>"
             for v in items
         )
@@ -294,7 +313,10 @@ def _delictsvormen(d: ReportData) -> tuple[str, str, str]:
         result = []
         for v in items:
             value = v.schadebedrag_eur if damage else v.aangiften
-            text = (fmt_eur(value) if damage else fmt_int(value)) if value is not None else SUPPRESSED
+            if value is None:
+                text = SUPPRESSED if damage and v.onderdrukt else NO_FIGURE
+            else:
+                text = fmt_eur(value) if damage else fmt_int(value)
             result.append(Bar(v.label, None if value is None else float(value), text))
         return result
 
@@ -308,12 +330,26 @@ def _delictsvormen(d: ReportData) -> tuple[str, str, str]:
         "<h3>Meeste slachtoffers: aangiften bij de politie</h3>"
         + chart(f"Delictsvormen met de meeste aangiften, {d.jaar}", by_count, False, "de aangiften per delictsvorm")
         + table(by_count)
+        + _tied(tied)
         + "<h3>Meeste schade</h3>"
         + chart(f"Delictsvormen met de meeste schade, {d.jaar}", by_damage, True, "de schade per delictsvorm")
         + (table(by_damage) if by_damage else "<p>Geen gepubliceerde schadebedragen in dit jaar.</p>")
     )
     intro = f"Welke vormen van online criminaliteit in {d.jaar} de meeste slachtoffers en de meeste schade opleverden."
     return _section("delictsvormen", "Delictsvormen", intro, content)
+
+
+def _tied(tied: Sequence[DelictsvormJaar]) -> str:
+    """The delictsvormen left out of a top five only because they have as many aangiften as its last row."""
+    if not tied:
+        return ""
+    names = [escape(v.label) for v in tied]
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} en {names[-1]}"
+    count = tied[0].aangiften or 0
+    return (
+        f'<p class="note">Ook <span data-key="delictsvormen/gelijk/aangiften" data-value="{count}">{fmt_int(count)}'
+        f"</span> aangiften: {listed}.</p>"
+    )
 
 
 def _trend(d: ReportData) -> tuple[str, str, str]:
@@ -342,11 +378,10 @@ def _trend(d: ReportData) -> tuple[str, str, str]:
         + (
             f'<td class="n" data-key="trend/{jaar}/{reeks}/{methode}" data-value="{pct}">{fmt_pct(pct, sign=True)}</td>'
             if pct is not None
-            else f'<td class="n{" onderdrukt" if onderdrukt else ""}" data-key="trend/{jaar}/{reeks}/{methode}" '
-            f'data-value="">{SUPPRESSED if onderdrukt else NO_FIGURE}</td>'
+            else f'<td class="n" data-key="trend/{jaar}/{reeks}/{methode}" data-value="">{NO_FIGURE}</td>'
         )
         + "</tr>"
-        for jaar, reeks, methode, pct, onderdrukt in t.jaarverandering
+        for jaar, reeks, methode, pct in t.jaarverandering
     )
     explain = ""
     if t.breukjaar:
@@ -361,13 +396,16 @@ def _trend(d: ReportData) -> tuple[str, str, str]:
     table = (
         "<h3>Verandering per jaar: eigen registratie en vergelijkbare indeling</h3><table><tr><th>jaar</th><th>reeks"
         f'</th><th>indeling</th><th class="n">verandering t.o.v. vorig jaar</th></tr>{rows}</table>'
+        '<p class="note">Berekend uit de gepubliceerde jaaraantallen; bij kleine aantallen zegt een verandering '
+        f"weinig: van {d.base} naar 0 is al -100,0%. “{NO_FIGURE}”: geen verandering te berekenen, want een jaar "
+        "eerder was het aantal 0 of is er geen cijfer.</p>"
     )
     intro = (
         "Hoe het aantal aangiften en meldingen van online criminaliteit bij de politie per kwartaal verloopt, en hoe "
         "cybercrime en gedigitaliseerde criminaliteit per jaar veranderen; de stippellijn markeert de trendbreuk."
     )
     gaps = (
-        f'<p class="note">Een onderbroken lijn: het aantal van dat kwartaal is {SUPPRESSED}.</p>'
+        '<p class="note">Een onderbroken lijn: voor dat kwartaal is nog geen cijfer gepubliceerd.</p>'
         if visible >= 4 and any(v is None for vs in t.reeksen.values() for v in vs)
         else ""
     )
@@ -379,11 +417,7 @@ def _dark_number(d: ReportData) -> tuple[str, str, str]:
     parts = []
     if dn is not None:
         if dn.geschat is None:
-            text = (
-                f"Het aantal online aangiften in {dn.jaar} is {SUPPRESSED}; daarom geven we geen schatting."
-                if dn.onderdrukt
-                else "Voor dit jaar is geen schatting beschikbaar."
-            )
+            text = f"Voor {dn.jaar} is geen schatting beschikbaar."
         else:
             bron = (
                 "de eenheid als geheel, want voor het eigen gebied is er geen betrouwbaar cijfer"
@@ -470,7 +504,7 @@ def _doelgroepen(d: ReportData) -> tuple[str, str, str]:
             for bron in bronnen:
                 p = by_key.get((dimensie, waarde, bron))
                 cells.append(
-                    _cell(f"wie/{dimensie}/{waarde}/{bron}", p.aantal, p.onderdrukt)
+                    _cell(f"wie/{dimensie}/{waarde}/{bron}", p.aantal, False)
                     if p
                     else f'<td class="n">{NO_FIGURE}</td>'
                 )
@@ -506,21 +540,21 @@ def _doelgroepen(d: ReportData) -> tuple[str, str, str]:
 
 
 def _count_text(p: Profiel) -> str:
-    if p.aantal is None:
-        return SUPPRESSED if p.onderdrukt else NO_FIGURE
-    return fmt_int(p.aantal)
+    return NO_FIGURE if p.aantal is None else fmt_int(p.aantal)
 
 
 def _opvallend(profiel: Sequence[Profiel], dimensie: str, labels: dict[str, str]) -> str:
-    """Per source the largest published group (onbekend left out), in words."""
+    """Per source the largest published group (onbekend left out), in words; rounded counts can tie."""
     zinnen = []
     for bron in ("politie", "bank", "fraudehelpdesk"):
         shown = [
             p for p in profiel if p.bron == bron and p.dimensie == dimensie and p.waarde != "onbekend" and p.aantal
         ]
         if shown:
-            top = max(shown, key=lambda p: (p.aantal or 0, p.waarde))
-            zinnen.append(f"{BRON[bron]}: {labels.get(top.waarde, top.waarde)}")
+            most = max(p.aantal or 0 for p in shown)
+            largest = {p.waarde for p in shown if p.aantal == most}
+            top = [label for waarde, label in labels.items() if waarde in largest]
+            zinnen.append(f"{BRON[bron]}: {top[0] if len(top) == 1 else ', '.join(top[:-1]) + ' en ' + top[-1]}")
     if not zinnen:
         return ""
     return f'<p class="note">Grootste gepubliceerde groep — {escape("; ".join(zinnen))}.</p>'
@@ -609,8 +643,7 @@ def _kwaliteit(d: ReportData) -> tuple[str, str, str]:
         "levert ze opnieuw aan. Een afgekeurde levering die een nieuwere versie al herstelde, telt hier niet meer "
         "mee. “Nog niet gelabeld”: politieregistraties waarvan nog niet vastligt welke delictsvorm het is; zij "
         "staan niet bij een delictsvorm, wel in de totalen. Ontbrekende perioden: nog geen geaccepteerde levering "
-        f"in deze publicatie. “{NO_FIGURE}”: niet van toepassing. Wat “{SUPPRESSED}” betekent, staat bovenaan "
-        "dit rapport.</p>"
+        f"in deze publicatie. “{NO_FIGURE}”: niet van toepassing.</p>"
     )
     intro = escape(f"Hoe volledig en betrouwbaar de cijfers over {d.jaar} zijn, voor de hele eenheid.")
     return _section("kwaliteit", "Datakwaliteit", intro, content)
