@@ -107,8 +107,8 @@ def _generate(args: argparse.Namespace):  # -> GenerationSummary (imported lazil
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from dvcc_pipeline import uptodate
-    from dvcc_pipeline.progress import Progress, seconds_text
+    from dvcc_pipeline.operations import uptodate
+    from dvcc_pipeline.operations.progress import Progress, seconds_text
 
     settings = get_settings()
     everything = getattr(args, "alles", False)
@@ -118,13 +118,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     progress = Progress()
     progress.start("Dagster en dbt laden")
-    from dvcc_pipeline.instance import get_instance, prepare_instance
+    from dvcc_pipeline.operations.instance import get_instance, prepare_instance
 
     prepare_instance(settings)  # DVCC_HOME, dagster.yaml and the paths dbt reads, before the definitions load
     from dvcc_pipeline.definitions import defs
-    from dvcc_pipeline.headless import run_pipeline
-    from dvcc_pipeline.recovery import fail_dead_runs
-    from dvcc_pipeline.summary import ledger_state, print_summary
+    from dvcc_pipeline.operations.headless import run_pipeline
+    from dvcc_pipeline.operations.summary import ledger_state, print_summary
+    from dvcc_pipeline.runtime.recovery import fail_dead_runs
 
     instance = get_instance(settings)
     progress.end("Dagster en dbt laden")
@@ -171,7 +171,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     import duckdb
 
     from dvcc_pipeline.demo.boxes import box_listing, drop_into_boxes, drop_posing_file
-    from dvcc_pipeline.summary import scenario_check
+    from dvcc_pipeline.operations.summary import scenario_check
 
     settings = get_settings()
     print(f"Demo in {settings.home}\n")
@@ -279,7 +279,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    from dvcc_pipeline.instance import prepare_instance
+    from dvcc_pipeline.operations.instance import prepare_instance
 
     settings = get_settings()
     prepare_instance(settings)
@@ -290,7 +290,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from dvcc_pipeline.service import COMPONENTS, serve
+    from dvcc_pipeline.operations.service import COMPONENTS, serve
 
     components = (args.onderdeel,) if args.onderdeel else COMPONENTS
     return serve(get_settings(), host=args.host, port=args.port, components=components)
@@ -415,8 +415,8 @@ def _fault(exc: Exception) -> int:
     import duckdb
 
     from dvcc_pipeline.contracts import ContractError
-    from dvcc_pipeline.errors import WarehouseUnusable, describe
     from dvcc_pipeline.ingestion.replay import RestoreError
+    from dvcc_pipeline.runtime.errors import WarehouseUnusable, describe
 
     try:
         log_path = get_settings().home / "logs" / "dvcc.log"

@@ -9,7 +9,6 @@ import warnings
 
 import dagster as dg
 
-from dvcc_pipeline.automation import PROCESSING_SENSOR
 from dvcc_pipeline.ingestion.assets import (
     INGESTION_ASSETS,
     INGESTION_JOBS,
@@ -20,15 +19,16 @@ from dvcc_pipeline.ingestion.assets import (
 from dvcc_pipeline.ingestion.freshness import FRESHNESS_CHECKS, FRESHNESS_JOB, FRESHNESS_SCHEDULE
 from dvcc_pipeline.ingestion.retention_job import RETENTION_JOB, RETENTION_SCHEDULE
 from dvcc_pipeline.ingestion.sensors import LANDING_SENSORS
-from dvcc_pipeline.jobs import PROCESSING_JOB
-from dvcc_pipeline.proctitle import name_run_worker
+from dvcc_pipeline.orchestration.automation import PROCESSING_SENSOR
+from dvcc_pipeline.orchestration.jobs import PROCESSING_JOB
 from dvcc_pipeline.publication.assets import PUBLICATION_ASSETS
 from dvcc_pipeline.quality.checks import QUALITY_CHECKS
-from dvcc_pipeline.recovery import runs_zonder_proces
 from dvcc_pipeline.reporting.assets import REPORT_ASSETS
+from dvcc_pipeline.runtime.proctitle import name_run_worker
+from dvcc_pipeline.runtime.recovery import runs_zonder_proces
+from dvcc_pipeline.runtime.warehouse import WarehouseResource
 from dvcc_pipeline.transformation.assets import dvcc_dbt_assets
 from dvcc_pipeline.transformation.project import dbt_resource
-from dvcc_pipeline.warehouse import WarehouseResource
 
 # A run of the service executes in a spawned child of the code server: named `dvcc-run` in ps.
 name_run_worker()

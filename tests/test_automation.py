@@ -78,9 +78,9 @@ def test_a_used_run_key_says_which_run_and_what_happens_next(tmp_path: Path, mon
     """On the instance `dvcc` writes: a run whose step failed is not retried (the same data would
     fail again), one whose process died is; each tick on the used key says so in Dutch."""
     os.environ.setdefault("DVCC_HOME", str(tmp_path / "import_home"))
-    from dvcc_pipeline.automation import KEY_TAG
     from dvcc_pipeline.definitions import defs
-    from dvcc_pipeline.instance import prepare_instance
+    from dvcc_pipeline.operations.instance import prepare_instance
+    from dvcc_pipeline.orchestration.automation import KEY_TAG
 
     monkeypatch.setenv("DVCC_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("DVCC_SETTLE_SECONDS", "0")

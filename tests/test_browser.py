@@ -165,7 +165,7 @@ def dagster_ui(reports_home: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     # the instance config `dvcc ui` writes, without touching this process's environment
     prepare = (
         "from dvcc_pipeline.config import get_settings as g; "
-        "from dvcc_pipeline.instance import prepare_instance as p; p(g())"
+        "from dvcc_pipeline.operations.instance import prepare_instance as p; p(g())"
     )
     subprocess.run([sys.executable, "-c", prepare], env=env, check=True, timeout=120)
     with log.open("w") as out:

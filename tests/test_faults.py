@@ -27,11 +27,11 @@ from test_ingestion_samples import BANK, POLICE, bank_rows, police_rows, write_b
 
 from dvcc_pipeline.config import Settings, get_settings
 from dvcc_pipeline.contracts import load_partners
-from dvcc_pipeline.errors import WarehouseUnusable, describe
 from dvcc_pipeline.ingestion import DeliveryChanged, ingest_delivery, settle
 from dvcc_pipeline.ingestion.reconcile import reconcile
+from dvcc_pipeline.runtime.errors import WarehouseUnusable, describe
+from dvcc_pipeline.runtime.warehouse import check_warehouse
 from dvcc_pipeline.store.restore import local_path
-from dvcc_pipeline.warehouse import check_warehouse
 
 BIN = Path(sys.executable).parent
 KEY = "fout-test-sleutel"
@@ -329,7 +329,7 @@ def test_non_utf8_name_and_unknown_folders_get_receipt_and_ledger_row(settings: 
     (settings.landing_dir / "onbekend" / "bank_RABO_2024-07.csv").write_text("y", encoding="utf-8")
     result = take_in(settings.home)
     assert result.returncode == 0, result.stderr
-    from dvcc_pipeline.headless import prepare_door  # the run's own door step for unknown folders
+    from dvcc_pipeline.operations.headless import prepare_door  # the run's own door step for unknown folders
 
     prepare_door(settings)
     from dvcc_pipeline.ingestion import quarantine_unknown, unknown_entries

@@ -21,7 +21,7 @@ from dvcc_pipeline.ingestion.freshness import (
     due_date,
     overdue_periods,
 )
-from dvcc_pipeline.warehouse import WarehouseResource
+from dvcc_pipeline.runtime.warehouse import WarehouseResource
 
 
 def overdue(feed_id: str, delivered: set[tuple[str, str]], today: date) -> list[tuple[str, str, int]]:

@@ -9,7 +9,7 @@ import dagster as dg
 import yaml
 
 from dvcc_pipeline.config import REPO_ROOT
-from dvcc_pipeline.headless import CODE_LOCATION, REPOSITORY_LABEL_TAG
+from dvcc_pipeline.operations.headless import CODE_LOCATION, REPOSITORY_LABEL_TAG
 
 
 def test_workspace_names_the_code_location_headless_runs_carry() -> None:

@@ -29,7 +29,7 @@ from test_ingestion_samples import (
 from dvcc_pipeline.config import Settings, get_settings
 from dvcc_pipeline.contracts import PartnerRegistryError, load_partners, parse_partners
 from dvcc_pipeline.ingestion import ingest_delivery, scan_landing, validate_file
-from dvcc_pipeline.instance import prepare_instance
+from dvcc_pipeline.operations.instance import prepare_instance
 
 
 def _cut(path: Path, keep: float) -> Path:

@@ -11,7 +11,7 @@ from test_ingestion_samples import POLICE, write_police
 from dvcc_pipeline.config import get_settings
 from dvcc_pipeline.contracts import load_partners
 from dvcc_pipeline.ingestion.assets import INGESTION_ASSETS, PARTITIONS, ingestion_asset_key
-from dvcc_pipeline.warehouse import WarehouseResource
+from dvcc_pipeline.runtime.warehouse import WarehouseResource
 
 PERIOD = "2024Q3"
 

@@ -15,7 +15,7 @@ from dvcc_pipeline.contracts import load_partners
 from dvcc_pipeline.demo import generate
 from dvcc_pipeline.ingestion import scan_landing, settle
 from dvcc_pipeline.ingestion.assets import PARTITIONS, ingestion_asset_key
-from dvcc_pipeline.progress import Silent
+from dvcc_pipeline.operations.progress import Silent
 
 BANK = "bank_fraudemeldingen"
 POLICE = "politie_registraties"
@@ -28,7 +28,7 @@ _PICKED = {
 def test_one_run_takes_in_every_feed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     os.environ.setdefault("DVCC_HOME", str(tmp_path / "import_home"))
     from dvcc_pipeline.definitions import defs
-    from dvcc_pipeline.headless import ingest_landing
+    from dvcc_pipeline.operations.headless import ingest_landing
 
     source = tmp_path / "bron"
     generate(source, scale=0.02, seed=2025)

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from dvcc_pipeline.config import REPO_ROOT, get_settings
-from dvcc_pipeline.instance import instance_yaml
+from dvcc_pipeline.operations.instance import instance_yaml
 
 
 def _config(pg_url: str | None, home: Path) -> dict:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 import re
 
-from dvcc_pipeline.headless import step_stage
-from dvcc_pipeline.progress import Progress, seconds_text
+from dvcc_pipeline.operations.headless import step_stage
+from dvcc_pipeline.operations.progress import Progress, seconds_text
 
 
 def test_plain_lines_show_start_files_and_end_with_elapsed_time() -> None:

@@ -10,7 +10,7 @@ import pytest
 from test_publication_support import build_warehouse
 
 from dvcc_pipeline.config import get_settings
-from dvcc_pipeline.jobs import PROCESSING_JOB
+from dvcc_pipeline.orchestration.jobs import PROCESSING_JOB
 from dvcc_pipeline.publication.assets import EXTRACTS_KEY, MART_KEYS, PUBLICATION_ASSETS, PUBLISHED_KEY
 from dvcc_pipeline.publication.contract import load_published_contract
 from dvcc_pipeline.quality.checks import QUALITY_CHECKS, SUITES

@@ -16,9 +16,9 @@ import pytest
 from test_ingestion_samples import write_police
 
 from dvcc_pipeline.config import get_settings
-from dvcc_pipeline.instance import get_instance
-from dvcc_pipeline.recovery import ABORTED_TAG, fail_dead_runs
-from dvcc_pipeline.warehouse import WAREHOUSE_POOL
+from dvcc_pipeline.operations.instance import get_instance
+from dvcc_pipeline.runtime.recovery import ABORTED_TAG, fail_dead_runs
+from dvcc_pipeline.runtime.warehouse import WAREHOUSE_POOL
 
 FEED = "politie_registraties"
 
@@ -28,8 +28,8 @@ _KILLED_RUN = f"""
 import os, signal
 import dagster as dg
 from dvcc_pipeline.config import get_settings
-from dvcc_pipeline.instance import get_instance
-from dvcc_pipeline.recovery import process_tags
+from dvcc_pipeline.operations.instance import get_instance
+from dvcc_pipeline.runtime.recovery import process_tags
 
 @dg.op(pool="{WAREHOUSE_POOL}")
 def laden():
@@ -91,6 +91,6 @@ def test_a_live_run_is_left_alone(instance: dg.DagsterInstance) -> None:
     def live() -> None:
         check_from_inside()
 
-    from dvcc_pipeline.recovery import process_tags
+    from dvcc_pipeline.runtime.recovery import process_tags
 
     assert live.execute_in_process(instance=instance, tags=process_tags()).success

@@ -13,7 +13,7 @@ from dvcc_pipeline.config import get_settings
 from dvcc_pipeline.contracts import load_partners
 from dvcc_pipeline.ingestion import ingest_delivery
 from dvcc_pipeline.ingestion.retention_job import RETENTION_JOB, RETENTION_SCHEDULE
-from dvcc_pipeline.warehouse import WarehouseResource
+from dvcc_pipeline.runtime.warehouse import WarehouseResource
 
 
 def test_retention_job_deletes_expired_period_and_keeps_the_rest(

@@ -10,7 +10,7 @@ import pytest
 
 from dvcc_pipeline.demo.generator import Scenario
 from dvcc_pipeline.ingestion.ledger import ensure_raw_schema
-from dvcc_pipeline.summary import run_summary, scenario_check
+from dvcc_pipeline.operations.summary import run_summary, scenario_check
 
 
 def _add(conn, delivery_id, name, period, version, status, *, rejected=0, replaced_by=None, problem=None):

@@ -11,7 +11,7 @@ import pytest
 from test_ingestion_samples import police_rows, write_police
 
 from dvcc_pipeline.config import get_settings
-from dvcc_pipeline.instance import prepare_instance
+from dvcc_pipeline.operations.instance import prepare_instance
 
 FEED = "politie_registraties"
 

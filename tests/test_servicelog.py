@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from dvcc_pipeline.config import get_settings
-from dvcc_pipeline.service import _StorageWatch
-from dvcc_pipeline.servicelog import RepeatFilter, pump, rotating_file
+from dvcc_pipeline.operations.service import _StorageWatch
+from dvcc_pipeline.operations.servicelog import RepeatFilter, pump, rotating_file
 
 BIN = Path(sys.executable).parent
 

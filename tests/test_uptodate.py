@@ -7,7 +7,7 @@ from pathlib import Path
 
 from dvcc_pipeline.config import FEEDS, get_settings
 from dvcc_pipeline.contracts import load_partners
-from dvcc_pipeline.uptodate import drops_are_empty
+from dvcc_pipeline.operations.uptodate import drops_are_empty
 
 
 def test_drops_are_empty_looks_in_landing_and_in_every_box(tmp_path: Path) -> None:

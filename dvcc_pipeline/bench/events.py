@@ -15,7 +15,7 @@ import time
 import dagster as dg
 
 from dvcc_pipeline.config import get_settings
-from dvcc_pipeline.instance import get_instance
+from dvcc_pipeline.operations.instance import get_instance
 
 
 def measure(events: int) -> float:

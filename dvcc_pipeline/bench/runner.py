@@ -30,7 +30,7 @@ from dvcc_pipeline.demo import police
 from dvcc_pipeline.demo.generator import generate
 from dvcc_pipeline.demo.municipalities import load_gemeenten
 from dvcc_pipeline.demo.writers import csv_rows
-from dvcc_pipeline.progress import Progress, Silent
+from dvcc_pipeline.operations.progress import Progress, Silent
 
 EXIT_OK, EXIT_FAILED = 0, 1
 CORRECTED_QUARTER = (2024, 3)

@@ -21,7 +21,6 @@ import duckdb
 
 from dvcc_pipeline.config import FEEDS, Settings, get_settings
 from dvcc_pipeline.contracts import load_contract
-from dvcc_pipeline.errors import WarehouseUnusable, describe
 from dvcc_pipeline.ingestion import (
     DeliveryChanged,
     Fingerprint,
@@ -34,7 +33,8 @@ from dvcc_pipeline.ingestion import (
 from dvcc_pipeline.ingestion.batch_load import take_in_together
 from dvcc_pipeline.ingestion.receipt import display_name
 from dvcc_pipeline.ingestion.reconcile import reconcile
-from dvcc_pipeline.warehouse import WAREHOUSE_POOL, WarehouseResource, check_warehouse
+from dvcc_pipeline.runtime.errors import WarehouseUnusable, describe
+from dvcc_pipeline.runtime.warehouse import WAREHOUSE_POOL, WarehouseResource, check_warehouse
 
 INGESTION_GROUP = "ingestie"
 

@@ -24,7 +24,6 @@ import duckdb
 
 from dvcc_pipeline.config import Settings
 from dvcc_pipeline.contracts import FeedContract, FileIdentity
-from dvcc_pipeline.faults import checkpoint
 from dvcc_pipeline.ingestion.batch import ROWS, Batch, prepare
 from dvcc_pipeline.ingestion.boxes import box_partner
 from dvcc_pipeline.ingestion.door import Fingerprint, Intake
@@ -33,6 +32,7 @@ from dvcc_pipeline.ingestion.ledger import LEDGER, LOADED_STATUSES, record
 from dvcc_pipeline.ingestion.load import replace_periods
 from dvcc_pipeline.ingestion.receipt import REJECTED, Receipt, display_name
 from dvcc_pipeline.ingestion.validator import CheckOutcome
+from dvcc_pipeline.runtime.faults import checkpoint
 
 log = logging.getLogger(__name__)
 

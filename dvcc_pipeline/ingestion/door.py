@@ -24,9 +24,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dvcc_pipeline.config import Settings
-from dvcc_pipeline.faults import checkpoint
 from dvcc_pipeline.ingestion.receipt import display_name
 from dvcc_pipeline.ingestion.safe import safe_name
+from dvcc_pipeline.runtime.faults import checkpoint
 
 _CHUNK = 1024 * 1024
 

@@ -21,7 +21,7 @@ from dvcc_pipeline.contracts import ContractError, FeedContract, load_contract, 
 from dvcc_pipeline.ingestion.assets import FRESHNESS_CHECK_NAME, ingestion_asset_key
 from dvcc_pipeline.ingestion.ledger import LEDGER
 from dvcc_pipeline.ingestion.receipt import ACCEPTED, ACCEPTED_WITH_REJECTS, REPLACED
-from dvcc_pipeline.warehouse import WAREHOUSE_POOL, WarehouseResource
+from dvcc_pipeline.runtime.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 CHECK_NAME = FRESHNESS_CHECK_NAME
 

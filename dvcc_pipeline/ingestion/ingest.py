@@ -24,7 +24,6 @@ import duckdb
 
 from dvcc_pipeline.config import FEEDS, Settings
 from dvcc_pipeline.contracts import FeedContract, FileIdentity, contract_for_filename, load_contract, load_partners
-from dvcc_pipeline.faults import checkpoint
 from dvcc_pipeline.ingestion import door
 from dvcc_pipeline.ingestion.batch import Batch
 from dvcc_pipeline.ingestion.boxes import box_partner, refusal
@@ -42,6 +41,7 @@ from dvcc_pipeline.ingestion.load import mark_replaced, replace_period
 from dvcc_pipeline.ingestion.reader import drop_temp_objects
 from dvcc_pipeline.ingestion.receipt import DUPLICATE, REJECTED, Problem, Receipt, display_name, version_name
 from dvcc_pipeline.ingestion.validator import CheckOutcome, check_file
+from dvcc_pipeline.runtime.faults import checkpoint
 
 log = logging.getLogger(__name__)
 

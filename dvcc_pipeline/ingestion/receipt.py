@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 # How a file name reads in a receipt; re-exported for the door, which names files the same way.
-from dvcc_pipeline.errors import display_name as display_name
+from dvcc_pipeline.runtime.errors import display_name as display_name
 
 ACCEPTED = "geaccepteerd"
 ACCEPTED_WITH_REJECTS = "geaccepteerd_met_afkeur"

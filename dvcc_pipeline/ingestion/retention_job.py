@@ -13,7 +13,7 @@ import dagster as dg
 from dvcc_pipeline.config import get_settings
 from dvcc_pipeline.ingestion.assets import ingestion_asset_key
 from dvcc_pipeline.ingestion.retention import apply_retention
-from dvcc_pipeline.warehouse import WAREHOUSE_POOL, WarehouseResource
+from dvcc_pipeline.runtime.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 
 class RetentieConfig(dg.Config):

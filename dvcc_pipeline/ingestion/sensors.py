@@ -22,7 +22,7 @@ from dvcc_pipeline.ingestion import scan_landing
 from dvcc_pipeline.ingestion.assets import INGESTION_JOBS, PARTITIONS, drop_key, landing_opruimen
 from dvcc_pipeline.ingestion.landing import Settling
 from dvcc_pipeline.ingestion.receipt import display_name, shown_names
-from dvcc_pipeline.recovery import ABORTED_TAG
+from dvcc_pipeline.runtime.recovery import ABORTED_TAG
 
 # A single-run backfill over a range of partitions is asked for with these run tags (as the UI's
 # launchpad does); RunRequest takes only one partition key and the package exports no public

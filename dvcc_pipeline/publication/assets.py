@@ -11,8 +11,8 @@ from dvcc_pipeline.config import get_settings
 from dvcc_pipeline.publication.contract import load_published_contract
 from dvcc_pipeline.publication.control import ControlResult
 from dvcc_pipeline.publication.publish import publish, write_municipality_extracts
+from dvcc_pipeline.runtime.warehouse import WAREHOUSE_POOL
 from dvcc_pipeline.transformation.project import mart_asset_key
-from dvcc_pipeline.warehouse import WAREHOUSE_POOL
 
 PUBLICATION_GROUP = "publicatie"
 PUBLISHED_KEY = dg.AssetKey(["published"])

@@ -26,7 +26,6 @@ from pathlib import Path
 import duckdb
 
 from dvcc_pipeline.config import REPO_ROOT, Settings, get_settings
-from dvcc_pipeline.faults import checkpoint
 from dvcc_pipeline.publication.contract import (
     PublishedContract,
     PublishedTable,
@@ -34,6 +33,7 @@ from dvcc_pipeline.publication.contract import (
     load_published_contract,
 )
 from dvcc_pipeline.publication.control import ControlResult, protect_publication, store_path
+from dvcc_pipeline.runtime.faults import checkpoint
 
 PUBLICATION_TABLE = "publicatie"
 ACCEPTED_STATUSES = ("geaccepteerd", "geaccepteerd_met_afkeur")

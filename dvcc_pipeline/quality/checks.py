@@ -14,8 +14,8 @@ from dvcc_pipeline.config import get_settings
 from dvcc_pipeline.publication.contract import load_published_contract
 from dvcc_pipeline.quality.runner import SuiteOutcome, run_suites
 from dvcc_pipeline.quality.suites import Suite, all_suites
+from dvcc_pipeline.runtime.warehouse import WAREHOUSE_POOL
 from dvcc_pipeline.transformation.project import mart_asset_key
-from dvcc_pipeline.warehouse import WAREHOUSE_POOL
 
 SUITES: list[Suite] = all_suites(load_published_contract())
 

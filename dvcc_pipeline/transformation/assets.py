@@ -17,10 +17,10 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from dvcc_pipeline.faults import checkpoint
+from dvcc_pipeline.runtime.faults import checkpoint
+from dvcc_pipeline.runtime.warehouse import WAREHOUSE_POOL
 from dvcc_pipeline.transformation.checks import TestSummary, check_spec, test_targets
 from dvcc_pipeline.transformation.project import dbt_project, ensure_manifest, invocation_target
-from dvcc_pipeline.warehouse import WAREHOUSE_POOL
 
 LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO
 
 from dvcc_pipeline.config import CODE_LOCATION, REPO_ROOT, Settings
-from dvcc_pipeline.servicelog import pump, rotating_file
+from dvcc_pipeline.operations.servicelog import pump, rotating_file
 
 COMPONENTS = ("codeserver", "webserver", "daemon")
 _STOP_GRACE_SECONDS = 8.0
@@ -225,8 +225,8 @@ def _wait_for_code_server(settings: Settings, process: subprocess.Popen, stop: t
 
 def serve(settings: Settings, *, host: str, port: int, components: tuple[str, ...] = COMPONENTS) -> int:
     """Run the components until one of them stops or the service is asked to stop."""
-    from dvcc_pipeline.instance import get_instance
-    from dvcc_pipeline.recovery import fail_dead_runs
+    from dvcc_pipeline.operations.instance import get_instance
+    from dvcc_pipeline.runtime.recovery import fail_dead_runs
 
     settings.home.mkdir(parents=True, exist_ok=True)
     locks = []

@@ -29,7 +29,7 @@ from dvcc_pipeline.contracts import load_partners
 from dvcc_pipeline.ingestion.assets import ingestion_asset_key
 from dvcc_pipeline.ingestion.landing import is_temporary
 from dvcc_pipeline.ingestion.receipt import display_name, shown_names
-from dvcc_pipeline.jobs import PROCESSING_JOB, processing_scope
+from dvcc_pipeline.orchestration.jobs import PROCESSING_JOB, processing_scope
 from dvcc_pipeline.publication.assets import PUBLISHED_KEY
 
 _IN_FLIGHT = [

@@ -13,7 +13,7 @@ import dagster as dg
 import duckdb
 
 from dvcc_pipeline.config import FEEDS, Settings, get_settings
-from dvcc_pipeline.errors import WarehouseUnusable, is_lock_error
+from dvcc_pipeline.runtime.errors import WarehouseUnusable, is_lock_error
 
 # Every asset that writes the warehouse runs in this pool; the instance limits it to one
 # step at a time (dagster.yaml), so a sensor-launched run and a manual run never collide.

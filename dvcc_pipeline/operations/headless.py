@@ -24,7 +24,6 @@ import duckdb
 
 from dvcc_pipeline.config import CODE_LOCATION, FEEDS, Settings
 from dvcc_pipeline.contracts import load_partners
-from dvcc_pipeline.errors import describe
 from dvcc_pipeline.ingestion import (
     Fingerprint,
     LandingScan,
@@ -36,11 +35,12 @@ from dvcc_pipeline.ingestion import (
 from dvcc_pipeline.ingestion.assets import feed_step_name, fingerprint_token, ingestie
 from dvcc_pipeline.ingestion.receipt import display_name
 from dvcc_pipeline.ingestion.reconcile import reconcile
-from dvcc_pipeline.jobs import PROCESSING_JOB, processing_scope
-from dvcc_pipeline.progress import Progress, Silent
+from dvcc_pipeline.operations.progress import Progress, Silent
+from dvcc_pipeline.orchestration.jobs import PROCESSING_JOB, processing_scope
 from dvcc_pipeline.publication.assets import PUBLISHED_KEY
-from dvcc_pipeline.recovery import process_tags
-from dvcc_pipeline.warehouse import check_warehouse
+from dvcc_pipeline.runtime.errors import describe
+from dvcc_pipeline.runtime.recovery import process_tags
+from dvcc_pipeline.runtime.warehouse import check_warehouse
 
 # The UI lists a job's runs by the code location's label, so runs made here show on Overview
 # and Jobs as if launched from the UI. Dagster sets that tag on every run it launches from a
