@@ -15,7 +15,7 @@ def _feed_steps(feed: str) -> tuple[str, str]:
     return ingestion_asset_key(feed).to_python_identifier(), feed_step_name(feed)
 
 
-# Stage -> the Dagster step keys it consists of (see jobs.py and definitions.py).
+# Stage -> the Dagster step keys it consists of (see orchestration/jobs.py and definitions.py).
 STAGE_STEPS: dict[str, tuple[str, ...]] = {
     "validatie_en_laden": tuple(step for feed in FEEDS for step in _feed_steps(feed)),
     "dbt_build": ("dvcc_dbt_assets",),
