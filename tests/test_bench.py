@@ -30,6 +30,9 @@ from dvcc_pipeline.demo.municipalities import load_gemeenten
 from dvcc_pipeline.publication.contract import load_published_contract
 
 SCALE = 0.05
+# The benchmark run itself at scale 1: the blocking interval audit must pass on a second data set
+# (seed 7, not the demo's) at the size the programme works with, not only on a toy.
+BENCH_SCALE = 1
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +43,7 @@ def bench_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path, Path
     workdir = tmp_path_factory.mktemp("bench")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DVCC_HOME", str(caller))
-        code = run_benchmark(scale=SCALE, seed=7, workdir=workdir, with_correction=False)
+        code = run_benchmark(scale=BENCH_SCALE, seed=7, workdir=workdir, with_correction=False)
     (home,) = workdir.iterdir()
     return code, home, caller
 
@@ -53,6 +56,25 @@ def test_baseline_equals_published_figures(bench_run) -> None:
     assert result["verschillen"] == []
     assert result["basislijn_gelijk"] is True
     assert code == 0
+
+
+@pytest.mark.slow
+def test_blocking_interval_audit_passes_at_scale_1(bench_run) -> None:
+    """The bench's publication went through the blocking audit: no small count pinned, no
+    hidden amount narrowed below its protection, and every count below eenheid a multiple of 5."""
+    _, home, _ = bench_run
+    (published,) = home.rglob("published.duckdb")
+    with duckdb.connect(str(published), read_only=True) as conn:
+        pinned, narrow, rounded = conn.execute(
+            "SELECT aantallen_vastgepind, bedragen_te_smal, cellen_afgerond FROM publicatie "
+            "ORDER BY gepubliceerd_op DESC LIMIT 1"
+        ).fetchone()
+        off_base = conn.execute(
+            "SELECT count(*) FROM fct_meldingen_kwartaal WHERE regio_niveau <> 'eenheid' AND aantal % 5 <> 0"
+        ).fetchone()[0]
+    assert (pinned, narrow) == (0, 0)
+    assert rounded > 0
+    assert off_base == 0
 
 
 @pytest.mark.slow
@@ -88,10 +110,10 @@ def test_mart_comparison_catches_a_changed_row(bench_run, tmp_path: Path) -> Non
 @pytest.mark.slow
 def test_results_are_written_for_the_caller(bench_run) -> None:
     _, _, caller = bench_run
-    (json_path,) = (caller / "bench").glob("bench_schaal0.05_*.json")
-    (md_path,) = (caller / "bench").glob("bench_schaal0.05_*.md")
+    (json_path,) = (caller / "bench").glob(f"bench_schaal{BENCH_SCALE:g}_*.json")
+    (md_path,) = (caller / "bench").glob(f"bench_schaal{BENCH_SCALE:g}_*.md")
     result = json.loads(json_path.read_text(encoding="utf-8"))
-    assert result["schaal"] == SCALE
+    assert result["schaal"] == BENCH_SCALE
     assert set(result["rijen_per_feed"]) == set(FEEDS)
     assert result["volledig"]["piek_rss_mib"] > 0
     assert result["volledig"]["stappen"]["dbt_build"] > 0

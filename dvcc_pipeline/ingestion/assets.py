@@ -349,6 +349,8 @@ def quarantine_strays(
     context: dg.OpExecutionContext, warehouse: WarehouseResource, feed_id: str, tokens: list[str] | None
 ) -> int:
     settings = get_settings()
+    if tokens is not None:  # the caller saw them settle (as in take_in_feed)
+        settings = dataclasses.replace(settings, settle_seconds=0.0)
     strays = scan_landing(settings, feed_id).strays
     stable = settled_entries(settings, strays, tokens)
     with open_door(settings, warehouse) as conn:
