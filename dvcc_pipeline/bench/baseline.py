@@ -271,7 +271,7 @@ def compare_with_published(conn: duckdb.DuckDBPyConnection, published_path: Path
     try:
         policy = load_published_contract().policy
         rules = {"k": int(policy.min_cell_size), "b": int(policy.rounding_base)}
-        diffs = conn.execute(_DELICTSVORMEN_DIFF, rules).fetchall()
+        diffs = conn.execute(_DELICTSVORMEN_DIFF, {"k": rules["k"]}).fetchall()
         diffs += conn.execute(_TREND_DIFF, rules).fetchall()
         withheld = conn.execute(_WITHHELD, {"k": rules["k"]}).fetchone()[0]
     finally:
