@@ -10,9 +10,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
+
+from dvcc_pipeline.config import Settings, get_settings
+from dvcc_pipeline.contracts import load_partners
 
 BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parent.parent
@@ -36,3 +41,22 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (home / "demo_output.txt").write_text(result.stdout + result.stderr, encoding="utf-8")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     return home
+
+
+def fresh_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, settle_seconds: str = "0") -> Settings:
+    """A new DVCC_HOME with its folders and partner boxes, the test pseudonym key and a settle window."""
+    monkeypatch.setenv("DVCC_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DVCC_SETTLE_SECONDS", settle_seconds)
+    monkeypatch.setenv("DVCC_PSEUDONYM_KEY", "test-sleutel")
+    result = get_settings()
+    result.home.mkdir(exist_ok=True)
+    result.ensure_dirs(load_partners())
+    return result
+
+
+@pytest.fixture
+def conn(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the warehouse of the test module's `settings` fixture."""
+    connection = duckdb.connect(str(settings.warehouse_path))
+    yield connection
+    connection.close()

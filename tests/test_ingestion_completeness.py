@@ -8,12 +8,11 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
+from conftest import fresh_home
 from test_ingestion_samples import (
     BANK,
     POLICE,
@@ -26,7 +25,7 @@ from test_ingestion_samples import (
     write_vm,
 )
 
-from dvcc_pipeline.config import Settings, get_settings
+from dvcc_pipeline.config import Settings
 from dvcc_pipeline.contracts import PartnerRegistryError, load_partners, parse_partners
 from dvcc_pipeline.ingestion import ingest_delivery, scan_landing, validate_file
 from dvcc_pipeline.operations.instance import prepare_instance
@@ -94,20 +93,7 @@ def test_a_line_end_inside_a_quoted_last_field_is_no_cut_off(tmp_path: Path) -> 
 
 @pytest.fixture
 def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("DVCC_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("DVCC_SETTLE_SECONDS", "10")
-    monkeypatch.setenv("DVCC_PSEUDONYM_KEY", "test-sleutel")
-    result = get_settings()
-    result.home.mkdir()
-    result.ensure_dirs(load_partners())
-    return result
-
-
-@pytest.fixture
-def conn(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = duckdb.connect(str(settings.warehouse_path))
-    yield connection
-    connection.close()
+    return fresh_home(tmp_path, monkeypatch, settle_seconds="10")
 
 
 def test_a_stalled_upload_in_a_box_is_refused_with_a_receipt_to_deliver_again(settings, conn) -> None:

@@ -7,11 +7,11 @@ import hmac
 import json
 import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import fresh_home
 from test_ingestion_samples import (
     POLICE,
     PROGRAMME,
@@ -25,26 +25,13 @@ from test_ingestion_samples import (
     write_vm,
 )
 
-from dvcc_pipeline.config import Settings, get_settings
-from dvcc_pipeline.contracts import load_partners
+from dvcc_pipeline.config import Settings
 from dvcc_pipeline.ingestion import ingest_delivery, quarantine_stray, scan_landing
 
 
 @pytest.fixture
 def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("DVCC_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("DVCC_SETTLE_SECONDS", "0")
-    monkeypatch.setenv("DVCC_PSEUDONYM_KEY", "test-sleutel")
-    result = get_settings()
-    result.ensure_dirs(load_partners())
-    return result
-
-
-@pytest.fixture
-def conn(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = duckdb.connect(str(settings.warehouse_path))
-    yield connection
-    connection.close()
+    return fresh_home(tmp_path, monkeypatch, settle_seconds="0")
 
 
 def files_under(folder: Path) -> list[Path]:

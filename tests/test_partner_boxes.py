@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
+from conftest import fresh_home
 from test_ingestion_samples import (
     BANK,
     FHD,
@@ -27,7 +27,7 @@ from test_ingestion_samples import (
 )
 
 from dvcc_pipeline.cli import main
-from dvcc_pipeline.config import Settings, get_settings
+from dvcc_pipeline.config import Settings
 from dvcc_pipeline.contracts import PartnerRegistryError, load_partners, parse_partners
 from dvcc_pipeline.ingestion import (
     ensure_raw_schema,
@@ -41,20 +41,7 @@ from dvcc_pipeline.ingestion import (
 
 @pytest.fixture
 def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("DVCC_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("DVCC_SETTLE_SECONDS", "0")
-    monkeypatch.setenv("DVCC_PSEUDONYM_KEY", "test-sleutel")
-    result = get_settings()
-    result.home.mkdir()
-    result.ensure_dirs(load_partners())
-    return result
-
-
-@pytest.fixture
-def conn(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = duckdb.connect(str(settings.warehouse_path))
-    yield connection
-    connection.close()
+    return fresh_home(tmp_path, monkeypatch, settle_seconds="0")
 
 
 def uit_files(settings: Settings) -> dict[str, list[str]]:
